@@ -1,0 +1,246 @@
+"""The decision core: a validated config compiled into immutable per-API rules.
+
+No Flask import here. :func:`compile_config` turns the output of
+:mod:`flask_gravicors.schema` into a :class:`Runtime`: a router from paths and
+blueprints to :class:`CompiledApi`, each holding its :class:`CorsRules` with the
+response headers joined once. Per request only lookups and list building remain.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Mapping, Sequence
+
+from .origins import OriginMatcher
+
+ACAO = "Access-Control-Allow-Origin"
+ACAC = "Access-Control-Allow-Credentials"
+ACAM = "Access-Control-Allow-Methods"
+ACAH = "Access-Control-Allow-Headers"
+ACEH = "Access-Control-Expose-Headers"
+ACMA = "Access-Control-Max-Age"
+ACAPN = "Access-Control-Allow-Private-Network"
+
+#: Entrypoints through which a browser can make a CORS request (Gravitee's docs:
+#: "CORS will not be applied if an API does not contain at least one of HTTP GET,
+#: HTTP POST, HTTP Proxy or SSE").
+CORS_ENTRYPOINTS = frozenset({"http-get", "http-post", "http-proxy", "sse"})
+ENTRYPOINTS = CORS_ENTRYPOINTS | {"websocket"}
+
+#: Bounds on ``Access-Control-Request-Headers``: longer or longer-listed values are
+#: refused before any per-item work (rs/cors #170 spent 127 ms on one such request).
+MAX_REQUEST_HEADERS_LENGTH = 4096
+MAX_REQUEST_HEADERS_ITEMS = 100
+
+# RFC 9110 token: method and field names.
+TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+
+Headers = list[tuple[str, str]]
+
+
+def parse_request_headers(value: str) -> frozenset[str] | None:
+    """The lower-cased names of an ``Access-Control-Request-Headers`` value.
+
+    Items are trimmed and empty ones ignored (Fetch sends ``a,b``; proxies may add
+    spaces). ``None`` when the value is over the bounds or an item is not a token.
+    """
+    if len(value) > MAX_REQUEST_HEADERS_LENGTH or value.count(",") >= MAX_REQUEST_HEADERS_ITEMS:
+        return None
+    names = set()
+    for item in value.lower().split(","):
+        item = item.strip(" \t")
+        if item:
+            if TOKEN_RE.fullmatch(item) is None:
+                return None
+            names.add(item)
+    return frozenset(names)
+
+
+class CorsRules:
+    """One API's compiled CORS settings and the two decisions made with them."""
+
+    __slots__ = (
+        "active",
+        "origins",
+        "credentials",
+        "literal_star",
+        "any_method",
+        "methods",
+        "any_header",
+        "headers",
+        "run_policies",
+        "private_network",
+        "vary_origin",
+        "_credentials",
+        "_tail_actual",
+        "_max_age",
+        "_acam",
+        "_acah",
+    )
+
+    def __init__(self, cors: Mapping[str, Any], entrypoints: Sequence[str]):
+        origins: list[str] = list(cors.get("allow_origin", ()))
+        methods: list[str] = list(cors.get("allow_methods", ()))
+        headers: list[str] = list(cors.get("allow_headers", ()))
+        expose: list[str] = list(cors.get("expose_headers", ()))
+        max_age: int = cors.get("max_age", -1)
+        self.active = bool(cors.get("enabled", False)) and not CORS_ENTRYPOINTS.isdisjoint(entrypoints)
+        self.origins = OriginMatcher(origins)
+        self.credentials = bool(cors.get("allow_credentials", False))
+        # Fetch: "*" is a wildcard only for requests without credentials. With
+        # credentials the request origin is echoed instead.
+        self.literal_star = origins == ["*"] and not self.credentials
+        self.any_method = "*" in methods
+        self.methods = frozenset(methods)
+        self.any_header = "*" in headers
+        self.headers = frozenset(h.lower() for h in headers)
+        self.run_policies = bool(cors.get("run_policies", False))
+        self.private_network = bool(cors.get("allow_private_network", False))
+        # A response that is the same for every origin needs no Vary: Origin.
+        self.vary_origin = not self.literal_star
+
+        self._credentials: Headers = [(ACAC, "true")] if self.credentials else []
+        self._tail_actual: Headers = self._credentials + ([(ACEH, ", ".join(_unique(expose)))] if expose else [])
+        self._acam = None if self.any_method else ", ".join(_unique(methods))
+        self._acah = None if self.any_header or not headers else ", ".join(_unique(headers))
+        # Gravitee: Max-Age only when maxAge > -1; without it browsers cache 5 s.
+        self._max_age: Headers = [(ACMA, str(max_age))] if max_age >= 0 else []
+
+    def allow_origin_value(self, origin: str) -> str:
+        return "*" if self.literal_star else origin
+
+    def origin_headers(self, origin: str) -> Headers:
+        """Allow-Origin and Allow-Credentials for an allowed origin."""
+        return [(ACAO, self.allow_origin_value(origin)), *self._credentials]
+
+    def actual_headers(self, origin: str | None) -> Headers:
+        """Headers added to an actual response; empty when the origin is not allowed."""
+        if origin is None or not self.origins.allows(origin):
+            return []
+        return [(ACAO, self.allow_origin_value(origin)), *self._tail_actual]
+
+    def preflight(
+        self, origin: str, method: str, request_headers: str | None, private_network: str | None
+    ) -> tuple[str | None, Headers]:
+        """Check a preflight in Gravitee's order: origin, method, headers.
+
+        Returns ``(None, headers)`` on success, ``(check, [])`` naming the failed
+        check otherwise. ``Vary`` is left to the caller (sent on both outcomes).
+        """
+        if not self.origins.allows(origin):
+            return "origin", []
+        # Methods compare case-sensitively (Fetch: browsers upper-case only the six
+        # standard methods, so "patch" stays "patch" and must not match "PATCH").
+        if self.any_method:
+            if TOKEN_RE.fullmatch(method) is None:
+                return "method", []
+            # Browsers read "*" literally on credentialed requests: name the method.
+            allow_methods = method
+        elif method in self.methods:
+            allow_methods = self._acam  # type: ignore[assignment]
+        else:
+            return "method", []
+        allow_headers = self._acah
+        if request_headers is not None:
+            names = parse_request_headers(request_headers)
+            if names is None:
+                return "headers", []
+            if self.any_header:
+                # Echo the names: "*" is no wildcard with credentials and never
+                # covers Authorization (Fetch), so naming them always works.
+                allow_headers = ", ".join(sorted(names)) if names else None
+            elif not names <= self.headers:
+                return "headers", []
+        out = [(ACAO, self.allow_origin_value(origin)), *self._credentials, (ACAM, allow_methods)]
+        if allow_headers:
+            out.append((ACAH, allow_headers))
+        out.extend(self._max_age)
+        if self.private_network and private_network == "true":
+            out.append((ACAPN, "true"))
+        return None, out
+
+
+def _unique(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class CompiledApi:
+    """One API: where it is bound, its CORS rules and its policy chain."""
+
+    __slots__ = ("name", "context_path", "blueprint", "entrypoints", "cors", "policies", "response_policies")
+
+    def __init__(self, api: Mapping[str, Any], policies: Sequence[Any]):
+        self.name: str = api["name"]
+        self.context_path: str | None = api.get("context_path")
+        self.blueprint: str | None = api.get("blueprint")
+        self.entrypoints: tuple[str, ...] = tuple(api.get("entrypoints", ("http-proxy",)))
+        self.cors = CorsRules(api.get("cors", {}), self.entrypoints)
+        self.policies: tuple[Any, ...] = tuple(policies)
+        # (chain index, policy) of the policies that act on responses: only they are
+        # called on the way out, so a chain of request-only policies costs nothing there.
+        self.response_policies: tuple[tuple[int, Any], ...] = tuple(
+            (i, p) for i, p in enumerate(self.policies) if getattr(p, "acts_on_response", False)
+        )
+
+
+class Runtime:
+    """The router plus every compiled API: one immutable snapshot of a config.
+
+    ``reconfigure`` builds a new one and swaps a single reference, so a request
+    that read the snapshot once sees one config from start to end.
+    """
+
+    __slots__ = ("apis", "by_path", "by_blueprint", "root", "max_path", "blueprint_of")
+
+    def __init__(self, apis: Sequence[CompiledApi], blueprint_of: Callable[[dict[str, Any]], str | None] | None):
+        self.apis = tuple(apis)
+        by_path: dict[str, CompiledApi] = {}
+        by_blueprint: dict[str, CompiledApi] = {}
+        for api in self.apis:
+            if api.blueprint is not None:
+                by_blueprint[api.blueprint] = api
+            elif api.context_path is not None:
+                # PATH_INFO is a "WSGI string": UTF-8 bytes decoded as latin-1 (PEP 3333).
+                by_path[api.context_path.encode("utf-8").decode("latin-1")] = api
+        self.root = by_path.pop("/", None)
+        self.by_path = by_path
+        self.by_blueprint = by_blueprint
+        self.max_path = max((len(p) for p in by_path), default=0)
+        self.blueprint_of = blueprint_of if by_blueprint else None
+
+    def resolve(self, environ: dict[str, Any]) -> CompiledApi | None:
+        """The API a request belongs to: by blueprint, else by context path."""
+        if self.blueprint_of is not None:
+            blueprint = self.blueprint_of(environ)
+            while blueprint:
+                api = self.by_blueprint.get(blueprint)
+                if api is not None:
+                    return api
+                blueprint = blueprint.rpartition(".")[0]
+        return self.resolve_path(environ.get("PATH_INFO") or "/")
+
+    def resolve_path(self, path: str) -> CompiledApi | None:
+        """Longest context path that is ``path`` or a prefix of it ending at a ``/``.
+
+        Exactly the string Flask routes on: no decoding, no case folding, ``+`` is
+        not a space (flask-cors CVE-2024-6844, CVE-2024-6866).
+        """
+        by_path = self.by_path
+        if by_path:
+            if len(path) <= self.max_path:
+                api = by_path.get(path)
+                if api is not None:
+                    return api
+                end = len(path)
+            else:
+                # Only prefixes no longer than the longest context path can match.
+                end = self.max_path + 1
+            cut = path.rfind("/", 0, end)
+            while cut > 0:
+                api = by_path.get(path[:cut])
+                if api is not None:
+                    return api
+                cut = path.rfind("/", 0, cut)
+        return self.root

@@ -1,0 +1,130 @@
+"""Configuration errors: one exception that carries every problem at once.
+
+Every rule that can refuse a configuration has a stable id (``gravicors.E0xx``)
+registered in :data:`RULES`, with a hint telling the user how to fix it, in the
+manner of django-cors-headers' system checks. Validators produce message strings
+through :func:`problem`; :class:`ConfigError` turns marshmallow's nested
+``messages`` back into one flat list of :class:`Problem` with field paths such
+as ``apis[0].cors.allow_origin[2]``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+#: id -> (short title, hint). The single place where rule ids are defined.
+RULES: dict[str, tuple[str, str]] = {
+    # Structure (marshmallow's own messages are mapped onto these three).
+    "gravicors.E001": ("unknown field", "remove it or check its spelling against the config reference"),
+    "gravicors.E002": ("missing required field", "add the field"),
+    "gravicors.E003": ("invalid value", "see the config reference for the accepted values"),
+    # Config file / top level.
+    "gravicors.E004": ("config cannot be read", "give a dict, or a path to a JSON file holding one"),
+    "gravicors.E005": ("field given twice", "use either the snake_case or Gravitee's camelCase name, not both"),
+    # APIs.
+    "gravicors.E010": ("duplicate API name", "give every API a unique name"),
+    "gravicors.E011": ("API needs exactly one of context_path or blueprint", "set one of them"),
+    "gravicors.E012": ("invalid context path", "use an absolute path like /orders: no trailing slash, no '//', '.', '..', '?', '#' or whitespace"),
+    "gravicors.E013": ("duplicate context path or blueprint", "bind each path or blueprint to one API"),
+    "gravicors.E014": ("unknown policy", "install the plugin that provides it, or fix the name"),
+    # Origins.
+    "gravicors.E020": ("origin is not scheme://host[:port]", "write the origin as the browser sends it, e.g. https://shop.example.com"),
+    "gravicors.E021": ("invalid regular expression", "fix the pattern; it is matched against the whole origin"),
+    "gravicors.E022": ("invalid wildcard origin", "a wildcard may only be the whole leftmost label: https://*.example.com"),
+    # Methods and headers.
+    "gravicors.E030": ("method is not an HTTP token", "use a method name such as GET or PATCH"),
+    "gravicors.E031": ("header name is not an HTTP token", "use a header name such as content-type"),
+    # Numbers.
+    "gravicors.E040": ("max_age out of range", "use -1 (disabled) or a number of seconds from 0 to 86400"),
+    # Warnings: logged once when a config takes effect, never refused.
+    "gravicors.W001": ("CORS is enabled but never applied", "add an http-get, http-post, http-proxy or sse entrypoint, or disable cors"),
+    "gravicors.W002": ("'*' allows every origin", "list the origins that may call this API; '*' is not for production"),
+    "gravicors.W003": ("TRACE is never sent cross-origin by browsers", "remove TRACE from allow_methods"),
+    "gravicors.W004": ("max_age above 7200 s", "Chromium caps preflight caching at 7200 s"),
+}
+
+_ID_PREFIX = re.compile(r"^(gravicors\.[EW]\d{3}): ")
+
+# marshmallow's built-in messages, mapped onto stable ids.
+_MARSHMALLOW_IDS = {
+    "Unknown field.": "gravicors.E001",
+    "Missing data for required field.": "gravicors.E002",
+    "Field may not be null.": "gravicors.E003",
+}
+
+
+def problem(rule_id: str, detail: str) -> str:
+    """Format one refusal as a message string that marshmallow can carry.
+
+    The id prefix survives marshmallow's message merging, so :class:`ConfigError`
+    can recover it without a side channel.
+    """
+    title, hint = RULES[rule_id]
+    return f"{rule_id}: {title}: {detail} (hint: {hint})"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One refused field: where it is, which rule refused it and why."""
+
+    path: str
+    id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '<config>'}: {self.message}"
+
+
+def _with_id(message: str) -> tuple[str, str]:
+    found = _ID_PREFIX.match(message)
+    if found:
+        return found.group(1), message
+    rule_id = _MARSHMALLOW_IDS.get(message, "gravicors.E003")
+    return rule_id, f"{rule_id}: {message}"
+
+
+def _flatten(messages: Any, path: str, out: list[Problem]) -> None:
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if isinstance(key, int):
+                sub = f"{path}[{key}]"
+            elif key == "_schema":
+                sub = path
+            else:
+                sub = f"{path}.{key}" if path else str(key)
+            _flatten(value, sub, out)
+    elif isinstance(messages, (list, tuple)):
+        for item in messages:
+            _flatten(item, path, out)
+    else:
+        rule_id, text = _with_id(str(messages))
+        out.append(Problem(path, rule_id, text))
+
+
+class ConfigError(ValueError):
+    """A configuration was refused. Raised once, naming every bad field.
+
+    ``messages`` is marshmallow's nested structure (``{"apis": {0: {"cors": ...}}}``);
+    ``problems`` is the same as a flat list of :class:`Problem`; ``ids`` the set of
+    rule ids that fired. ``str()`` lists one problem per line.
+    """
+
+    def __init__(self, messages: Mapping[str, Any] | list[Any] | str):
+        if isinstance(messages, str):
+            messages = {"_schema": [messages]}
+        self.messages = messages
+        problems: list[Problem] = []
+        _flatten(messages, "", problems)
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__(self.__str__())
+
+    @property
+    def ids(self) -> set[str]:
+        return {p.id for p in self.problems}
+
+    def __str__(self) -> str:
+        lines = [f"invalid flask_gravicors config ({len(self.problems)} problem(s)):"]
+        lines.extend(f"  {p}" for p in self.problems)
+        return "\n".join(lines)

@@ -1,0 +1,168 @@
+"""The Flask glue: :class:`GraviCORS`, its request hooks and ``reconfigure``."""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import Any, Iterable, Mapping, Sequence
+
+from flask import Flask, Response, current_app, has_app_context, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import MapAdapter
+
+from . import checks
+from .core import CompiledApi, Runtime
+from .plugins import collect_policies, make_plugin_manager
+from .policy import Policy
+from .schema import load_config
+from .wsgi import REQUEST_KEY, CorsMiddleware, RequestState
+
+log = logging.getLogger("flask_gravicors")
+
+EXTENSION_KEY = "gravicors"
+
+
+def _url_adapter(app: Flask, environ: dict[str, Any]) -> MapAdapter:
+    """The adapter Flask's ``create_url_adapter`` would build for this request."""
+    subdomain = None
+    server_name = app.config["SERVER_NAME"]
+    if app.url_map.host_matching:
+        server_name = None
+    elif not app.subdomain_matching:
+        subdomain = app.url_map.default_subdomain or ""
+    return app.url_map.bind_to_environ(environ, server_name=server_name, subdomain=subdomain)
+
+
+def _blueprint_resolver(app: Flask) -> Any:
+    app_ref = weakref.ref(app)
+
+    def blueprint_of(environ: dict[str, Any]) -> str | None:
+        # Route exactly as Flask will, so a blueprint-bound API covers every
+        # request that reaches one of the blueprint's views.
+        app = app_ref()
+        if app is None:
+            return None
+        try:
+            rule, _ = _url_adapter(app, environ).match(return_rule=True)
+        except HTTPException:
+            return None
+        return str(rule.endpoint).rpartition(".")[0] or None
+
+    return blueprint_of
+
+
+def _before_request() -> Any:
+    state: RequestState | None = request.environ.get(REQUEST_KEY)
+    if state is None:
+        return None
+    for policy in state.api.policies:
+        state.ran += 1
+        answer = policy.on_request(request)
+        if answer is not None:
+            state.answered = True
+            return answer
+    if state.preflight is not None:
+        # runPolicies on and every policy let the preflight through: Gravitee
+        # stands an empty 200 in for the backend; the view never runs.
+        return Response(status=200)
+    return None
+
+
+def _after_request(response: Response) -> Response:
+    state: RequestState | None = request.environ.get(REQUEST_KEY)
+    if state is None:
+        return response
+    for index, policy in state.api.response_policies:
+        if index < state.ran:
+            replaced = policy.on_response(request, response)
+            if replaced is not None:
+                response = replaced
+    return response
+
+
+class GraviCORS:
+    """Gravitee-style per-API CORS and policy chains for a Flask app.
+
+    ``GraviCORS(app)``, or ``GraviCORS()`` then ``init_app(app)`` in an app factory.
+    ``apis`` (a list of API objects) takes precedence over ``app.config["GRAVICORS"]``;
+    ``plugins`` adds plugin objects or modules to those found through the
+    ``flask_gravicors`` entry-point group (``entry_points=False`` skips that group).
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        apis: Sequence[Mapping[str, Any]] | None = None,
+        plugins: Iterable[Any] = (),
+        entry_points: bool = True,
+    ):
+        self._apis = apis
+        self._plugins = list(plugins)
+        self._entry_points = entry_points
+        self._pm: Any = None
+        self._policies: dict[str, type[Policy]] | None = None
+        # Middlewares of the apps this instance serves; weak, the app owns them.
+        self._middlewares: weakref.WeakKeyDictionary[Flask, CorsMiddleware] = weakref.WeakKeyDictionary()
+        if app is not None:
+            self.init_app(app)
+
+    @property
+    def policies(self) -> Mapping[str, type[Policy]]:
+        """Installed policy classes by name (plugins are loaded on first use)."""
+        if self._policies is None:
+            self._pm = make_plugin_manager(self._plugins, self._entry_points)
+            self._policies = collect_policies(self._pm)
+        return self._policies
+
+    def init_app(self, app: Flask) -> None:
+        """Validate the config, install the WSGI layer and the policy hooks.
+
+        Reads ``app.config["GRAVICORS"]``: ``{"apis": [...]}`` or the path of a JSON
+        file holding it (ignored when ``apis=`` was given to the constructor).
+        Raises :class:`ConfigError` naming every problem; the app is left untouched.
+        """
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError("flask_gravicors is already initialised on this app; call init_app once per app")
+        raw = {"apis": list(self._apis)} if self._apis is not None else app.config.get("GRAVICORS")
+        runtime = self._compile(raw, app)
+        middleware = CorsMiddleware(app.wsgi_app, runtime)
+        app.wsgi_app = middleware  # type: ignore[method-assign]
+        app.extensions[EXTENSION_KEY] = self
+        self._middlewares[app] = middleware
+        # Policies run first among before_request hooks (the gateway runs them
+        # before the backend) and act last on the response.
+        app.before_request_funcs.setdefault(None, []).insert(0, _before_request)
+        app.after_request_funcs.setdefault(None, []).insert(0, _after_request)
+
+    def reconfigure(self, new_config: Any, app: Flask | None = None) -> None:
+        """Validate ``new_config`` and swap it in atomically for ``app``.
+
+        ``app`` defaults to the current app, or to the only app this instance serves.
+        A request sees the old or the new config, never a mix (one reference is
+        swapped, and each request reads it once). A bad config raises
+        :class:`ConfigError` and the old one stays.
+        """
+        if app is None:
+            if has_app_context():
+                app = current_app._get_current_object()  # type: ignore[attr-defined]
+            elif len(self._middlewares) == 1:
+                app = next(iter(self._middlewares.keys()))
+            else:
+                raise RuntimeError("reconfigure() needs app= when this GraviCORS serves several apps")
+        middleware = self._middlewares.get(app)  # type: ignore[arg-type]
+        if middleware is None:
+            raise RuntimeError("flask_gravicors is not initialised on this app")
+        middleware.runtime = self._compile(new_config, app)  # type: ignore[arg-type]
+
+    def _compile(self, raw: Any, app: Flask) -> Runtime:
+        config = load_config(raw, self.policies)
+        apis = [
+            CompiledApi(api, [ref["policy"](ref["config"], api["name"]) for ref in api["policies"]])
+            for api in config["apis"]
+        ]
+        runtime = Runtime(apis, _blueprint_resolver(app))
+        self._pm.hook.gravicors_config_loaded(apis=runtime.apis)
+        for warning in checks.config_warnings(config, app.debug):
+            log.warning("%s", warning)
+        return runtime

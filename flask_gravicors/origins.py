@@ -1,0 +1,169 @@
+"""Origin entries: classifying configured values and matching request origins.
+
+Pure Python, no Flask. Configured entries come in four kinds:
+
+* ``*``: any origin.
+* regular expressions: any entry holding one of ``( [ { \\ ^ $ |``. Gravitee compiles
+  such entries as regexes and matches the *whole* origin; we do the same with
+  ``re.fullmatch`` (flask-cors used ``re.match`` and accepted
+  ``https://a.example.com.evil.net``).
+* subdomain wildcards ``scheme://*.example.com[:port]``: one or more labels in front
+  of the suffix. Gravitee reads these as a regex that never matches; we give them
+  the meaning users expect.
+* exact origins (``null`` included): compared case-insensitively, since scheme and
+  host are (Fetch standard, "origin"). Browsers send them lower-cased.
+
+The request origin is lower-cased once, then looked up in a set (exact), a set of
+``scheme://.suffix:port`` keys (wildcards, one probe per label of the request
+host) and, for regexes, a bounded cache of decisions. No step scans the
+configured list, so the cost does not grow with the number of origins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+REGEX_CHARS = frozenset("([{\\^$|")
+
+#: Longest request ``Origin`` value considered at all. A real origin is at most
+#: scheme + "://" + a 253-byte host + ":65535"; anything longer is refused unread.
+MAX_ORIGIN_LENGTH = 512
+
+#: Regex decisions remembered per origin value before the cache is emptied.
+REGEX_CACHE_SIZE = 4096
+
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
+
+# scheme "://" host [":" port], nothing else: the serialisation of a tuple origin.
+_ORIGIN_RE = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/?#@\[\]\s\\]+)(?::(?P<port>[0-9]+))?"
+)
+
+
+def is_regex(entry: str) -> bool:
+    return not REGEX_CHARS.isdisjoint(entry)
+
+
+@dataclass(frozen=True)
+class ParsedOrigin:
+    scheme: str
+    host: str
+    port: str | None
+
+    @property
+    def key(self) -> str:
+        """The lower-cased serialisation used for lookups."""
+        port = f":{self.port}" if self.port is not None else ""
+        return f"{self.scheme}://{self.host}{port}".lower()
+
+
+def parse_origin(value: str) -> ParsedOrigin | None:
+    """Split ``scheme://host[:port]``; ``None`` when ``value`` has any other shape."""
+    found = _ORIGIN_RE.fullmatch(value)
+    if found is None:
+        return None
+    return ParsedOrigin(found["scheme"], found["host"], found["port"])
+
+
+def default_port(scheme: str) -> str | None:
+    return _DEFAULT_PORTS.get(scheme.lower())
+
+
+def wildcard_key(parsed: ParsedOrigin) -> str | None:
+    """For ``scheme://*.suffix[:port]`` the lookup key ``scheme://.suffix:port``."""
+    host = parsed.host
+    if not host.startswith("*.") or "*" in host[1:] or len(host) < 3:
+        return None
+    return f"{parsed.scheme.lower()}://{host[1:].lower()}:{parsed.port or ''}"
+
+
+class OriginMatcher:
+    """Decides whether a request's ``Origin`` is allowed. Immutable once built,
+    except for the regex decision cache, which only ever memoises answers."""
+
+    __slots__ = ("any", "exact", "wildcards", "max_suffix", "regexes", "_cache")
+
+    def __init__(self, entries: Iterable[str]):
+        exact: set[str] = set()
+        wildcards: set[str] = set()
+        regexes: list[re.Pattern[str]] = []
+        self.any = False
+        for entry in entries:
+            if entry == "*":
+                self.any = True
+            elif is_regex(entry):
+                regexes.append(re.compile(entry, re.IGNORECASE))
+            else:
+                parsed = parse_origin(entry)
+                key = wildcard_key(parsed) if parsed is not None else None
+                if key is not None:
+                    wildcards.add(key)
+                else:
+                    # null, and exact origins (validated before we get here).
+                    exact.add(entry.lower())
+        self.exact = frozenset(exact)
+        self.wildcards = frozenset(wildcards)
+        self.max_suffix = max((len(k) for k in wildcards), default=0)
+        self.regexes = tuple(regexes)
+        self._cache: dict[str, bool] = {}
+
+    def allows(self, origin: str) -> bool:
+        # Refuse what no browser sends: overlong values, controls (CR/LF), spaces
+        # (two Origin headers joined by a server), non-ASCII (hosts are punycode).
+        if (
+            len(origin) > MAX_ORIGIN_LENGTH
+            or not origin.isascii()
+            or not origin.isprintable()
+            or " " in origin
+            or not origin
+        ):
+            return False
+        if self.any:
+            return True
+        lowered = origin.lower()
+        if lowered in self.exact:
+            return True
+        if self.wildcards and self._wildcard(lowered):
+            return True
+        if self.regexes:
+            return self._regex(lowered)
+        return False
+
+    def _wildcard(self, origin: str) -> bool:
+        sep = origin.find("://")
+        if sep <= 0:
+            return False
+        scheme = origin[:sep]
+        rest = origin[sep + 3 :]
+        host, colon, port = rest.rpartition(":")
+        if not colon or not port.isdigit():
+            host, port = rest, ""
+        # Labels must be non-empty: ".example.com" and "a..example.com" never match.
+        if not host or host[0] == "." or ".." in host or "/" in host or "@" in host:
+            return False
+        prefix = f"{scheme}://"
+        suffix_port = f":{port}"
+        # Only suffixes as long as the longest configured one can match, which bounds
+        # the probes whatever the length of the request host.
+        longest = self.max_suffix - len(prefix) - len(suffix_port)
+        start = max(1, len(host) - longest)
+        dot = host.find(".", start)
+        while dot != -1:
+            if f"{prefix}{host[dot:]}{suffix_port}" in self.wildcards:
+                return True
+            dot = host.find(".", dot + 1)
+        return False
+
+    def _regex(self, origin: str) -> bool:
+        cached = self._cache.get(origin)
+        if cached is not None:
+            return cached
+        decision = any(p.fullmatch(origin) is not None for p in self.regexes)
+        if len(self._cache) >= REGEX_CACHE_SIZE:
+            # Clearing (not LRU bookkeeping) keeps hits at one dict lookup; a flood of
+            # distinct origins costs one scan each, as it would without a cache.
+            self._cache.clear()
+        self._cache[origin] = decision
+        return decision

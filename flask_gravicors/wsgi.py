@@ -1,0 +1,199 @@
+"""The WSGI layer: where CORS is applied, in front of Flask.
+
+Installed by ``init_app`` around ``app.wsgi_app``. A valid preflight that runs no
+policy is answered here before Flask builds a request; actual requests get their
+CORS headers in a wrapped ``start_response``, so the same code covers views,
+``abort()``, error handlers, unhandled exceptions and policy answers. Policies
+themselves run in Flask's request hooks (:mod:`.extension`), which find the API
+this layer resolved in ``environ[REQUEST_KEY]``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterable
+
+from .core import ACAC, ACAO, ACEH, PREFLIGHT_VARY, CompiledApi, Headers, Runtime
+
+log = logging.getLogger("flask_gravicors")
+
+REQUEST_KEY = "flask_gravicors.request"
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+# Headers this layer owns on a CORS-enabled API: whatever a view set is replaced.
+_OWNED_ACTUAL = frozenset(h.lower() for h in (ACAO, ACAC, ACEH))
+_OWNED_PREFLIGHT = frozenset(
+    h.lower()
+    for h in (
+        ACAO,
+        ACAC,
+        ACEH,
+        "Access-Control-Allow-Methods",
+        "Access-Control-Allow-Headers",
+        "Access-Control-Max-Age",
+        "Access-Control-Allow-Private-Network",
+    )
+)
+
+# Short bodies that name the failed check without revealing the configured lists.
+_REFUSALS = {
+    check: f"CORS preflight refused: {check} not allowed\n".encode() for check in ("origin", "method", "headers")
+}
+
+
+def for_log(value: str | None, limit: int = 200) -> str:
+    """A client-sent value made safe for a log line: quoted, CR/LF and other
+    controls escaped, cut to ``limit`` characters (flask-cors CVE-2024-1681)."""
+    if value is None:
+        return "-"
+    cut = value[:limit]
+    return repr(cut) + ("..." if len(value) > limit else "")
+
+
+def merge_vary(existing: list[str], add: str) -> str:
+    """One ``Vary`` value holding every token of ``existing`` plus ``add``, once each."""
+    tokens: list[str] = []
+    seen: set[str] = set()
+    for value in [*existing, add]:
+        for token in value.split(","):
+            token = token.strip()
+            if token and token.lower() not in seen:
+                seen.add(token.lower())
+                tokens.append(token)
+    return "*" if "*" in seen else ", ".join(tokens)
+
+
+def rewrite_headers(headers: list[tuple[str, str]], owned: frozenset[str], vary: str | None, extra: Headers) -> Headers:
+    """Drop headers we own, merge ``vary`` into Vary, append ours."""
+    out = []
+    varies: list[str] = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower in owned:
+            continue
+        if vary is not None and lower == "vary":
+            varies.append(value)
+            continue
+        out.append((name, value))
+    if vary is not None:
+        out.append(("Vary", merge_vary(varies, vary) if varies else vary))
+    out.extend(extra)
+    return out
+
+
+class RequestState:
+    """Per-request facts shared between this layer and the Flask hooks."""
+
+    __slots__ = ("api", "preflight", "ran", "answered")
+
+    def __init__(self, api: CompiledApi):
+        self.api = api
+        #: Success headers of a valid preflight whose policies run in Flask.
+        self.preflight: Headers | None = None
+        #: How many policies' on_request ran.
+        self.ran = 0
+        #: True when a policy answered the request.
+        self.answered = False
+
+
+def is_websocket(environ: dict[str, Any]) -> bool:
+    """An HTTP/1.1 WebSocket handshake: GET, Connection lists upgrade, Upgrade: websocket."""
+    return (
+        environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+        and environ.get("REQUEST_METHOD") == "GET"
+        and "upgrade" in (t.strip() for t in environ.get("HTTP_CONNECTION", "").lower().split(","))
+    )
+
+
+class CorsMiddleware:
+    """Wraps a WSGI app; ``runtime`` is swapped whole by ``reconfigure``."""
+
+    __slots__ = ("app", "runtime", "__weakref__")
+
+    def __init__(self, app: WSGIApp, runtime: Runtime):
+        self.app = app
+        self.runtime = runtime
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        # Read the snapshot once: this request sees one config throughout.
+        api = self.runtime.resolve(environ)
+        if api is None:
+            return self.app(environ, start_response)
+        state = None
+        if api.policies:
+            state = environ[REQUEST_KEY] = RequestState(api)
+        rules = api.cors
+        if not rules.active or ("HTTP_UPGRADE" in environ and is_websocket(environ)):
+            return self.app(environ, start_response)
+
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
+            method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+            if method is not None:
+                return self._preflight(api, state, environ, start_response, origin, method)
+
+        extra = rules.actual_headers(origin)
+        vary = "Origin" if rules.vary_origin else None
+
+        def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, rewrite_headers(headers, _OWNED_ACTUAL, vary, extra), exc_info)
+
+        return self.app(environ, cors_start_response)
+
+    def _preflight(
+        self,
+        api: CompiledApi,
+        state: RequestState | None,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        origin: str,
+        method: str,
+    ) -> Iterable[bytes]:
+        rules = api.cors
+        failed, headers = rules.preflight(
+            origin,
+            method,
+            environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+            environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+        )
+        if failed is not None:
+            # Invalid preflights never run policies (Gravitee), and get no Allow-*.
+            log.info(
+                "CORS preflight refused on API %s: %s not allowed (origin=%s method=%s headers=%s)",
+                for_log(api.name),
+                failed,
+                for_log(origin),
+                for_log(method),
+                for_log(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")),
+            )
+            body = _REFUSALS[failed]
+            start_response(
+                "400 Bad Request",
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Length", str(len(body))),
+                    ("Vary", PREFLIGHT_VARY),
+                ],
+            )
+            return [body]
+        if state is None or not rules.run_policies:
+            # Gravitee, runPolicies off: a valid preflight is answered at once.
+            headers.append(("Vary", PREFLIGHT_VARY))
+            headers.append(("Content-Length", "0"))
+            start_response("200 OK", headers)
+            return [b""]
+
+        # runPolicies on: the chain runs in Flask; the view never does (the Flask
+        # hook answers 200 when no policy answered first).
+        state.preflight = headers
+        origin_part = rules.origin_headers(origin)
+
+        def preflight_start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            # A policy's own answer keeps the origin part so scripts can read it.
+            ours = headers if not state.answered and status[:1] == "2" else origin_part
+            return start_response(status, rewrite_headers(response_headers, _OWNED_PREFLIGHT, PREFLIGHT_VARY, ours), exc_info)
+
+        return self.app(environ, preflight_start_response)
+

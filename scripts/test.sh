@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the whole test suite from a fresh clone: installs what it needs first.
+# Usage: bash scripts/test.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System parts the tests drive for real: Debian's Chromium (browser suite) and
+# redis-server (rate-limit plugin). Installed only when missing.
+missing=()
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+fi
+
+# The extension with its test extras, and every policy plugin under plugins/.
+packages=(-e ".[test]")
+for plugin in plugins/*/; do
+  [[ -f "$plugin/setup.cfg" ]] && packages+=(-e "$plugin")
+done
+log=$(mktemp)
+if ! python3 -m pip install -q --disable-pip-version-check "${packages[@]}" >"$log" 2>&1; then
+  cat "$log"; rm -f "$log"; exit 1
+fi
+rm -f "$log"
+
+exec python3 -m pytest "$@"
