@@ -1,0 +1,126 @@
+"""The API origin of the demo: four APIs showing what flask_gravicors does.
+
+* ``orders``: explicit origins, credentials, the api-key policy (key ``demo-key``).
+* ``public``: ``*`` origin, the rate-limit policy (configured from the environment,
+  so the same app runs under gunicorn with shared Redis counters).
+* ``events``: a Server-Sent Events stream on an ``sse`` entrypoint.
+* ``chat``: a websocket-only API; its cors block is enabled but never applied
+  (flask_gravicors logs a warning at start, as Gravitee's console does).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Iterator
+
+from flask import Flask, Response, abort, request, stream_with_context
+
+from flask_gravicors import GraviCORS
+
+PAGE_ORIGINS = [
+    f"http://127.0.0.1:{os.environ.get('GRAVICORS_SAMPLE_PAGE_PORT', '5000')}",
+    f"http://localhost:{os.environ.get('GRAVICORS_SAMPLE_PAGE_PORT', '5000')}",
+]
+
+RATE_HEADERS = ["X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"]
+
+
+def sample_config() -> dict[str, Any]:
+    return {
+        "apis": [
+            {
+                "name": "orders",
+                "context_path": "/orders",
+                "entrypoints": ["http-proxy"],
+                "cors": {
+                    "enabled": True,
+                    "allow_origin": PAGE_ORIGINS,
+                    "allow_methods": ["GET", "POST", "PUT", "DELETE"],
+                    "allow_headers": ["content-type", "x-gravitee-api-key"],
+                    "allow_credentials": True,
+                    "max_age": 600,
+                    "expose_headers": ["x-request-id"],
+                    "run_policies": False,
+                },
+                "policies": [{"name": "api-key", "config": {"keys": ["demo-key"]}}],
+            },
+            {
+                "name": "public",
+                "context_path": "/public",
+                "cors": {
+                    "enabled": True,
+                    "allow_origin": ["*"],
+                    "allow_methods": ["GET", "POST"],
+                    "allow_headers": ["content-type"],
+                    "expose_headers": RATE_HEADERS,
+                },
+                "policies": [
+                    {
+                        "name": "rate-limit",
+                        "config": {
+                            "limit": int(os.environ.get("GRAVICORS_SAMPLE_RATE_LIMIT", "100")),
+                            "period": os.environ.get("GRAVICORS_SAMPLE_RATE_PERIOD", "1m"),
+                            "key": "ip",
+                            "storage": os.environ.get("GRAVICORS_SAMPLE_RATE_STORAGE", "memory://"),
+                        },
+                    }
+                ],
+            },
+            {
+                "name": "events",
+                "context_path": "/events",
+                "entrypoints": ["sse"],
+                "cors": {"enabled": True, "allow_origin": PAGE_ORIGINS, "allow_methods": ["GET"], "allow_credentials": True},
+            },
+            {
+                "name": "chat",
+                "context_path": "/chat",
+                "entrypoints": ["websocket"],
+                "cors": {"enabled": True, "allow_origin": PAGE_ORIGINS, "allow_methods": ["GET"]},
+            },
+        ]
+    }
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.config["GRAVICORS"] = sample_config()
+
+    @app.get("/orders")
+    def list_orders() -> Any:
+        return {"orders": [{"id": 1, "item": "book"}]}, 200, {"X-Request-Id": "req-1"}
+
+    @app.route("/orders", methods=["POST"])
+    def create_order() -> Any:
+        return {"created": request.get_json(silent=True)}, 201, {"X-Request-Id": "req-2"}
+
+    @app.route("/orders/<int:order_id>", methods=["PUT", "DELETE"])
+    def change_order(order_id: int) -> Any:
+        if order_id != 1:
+            abort(404)
+        return {"id": order_id, "method": request.method}
+
+    @app.get("/public/hello")
+    def hello() -> Any:
+        return {"hello": "world"}
+
+    @app.get("/events/clock")
+    def clock() -> Response:
+        count = min(int(request.args.get("count", "3")), 100)
+
+        def stream() -> Iterator[str]:
+            for i in range(count):
+                yield f"data: tick {i}\n\n"
+                time.sleep(0.05)
+
+        return Response(stream_with_context(stream()), mimetype="text/event-stream")
+
+    @app.get("/chat")
+    def chat() -> Any:
+        # A websocket server would upgrade here; the demo only shows that a
+        # websocket-only API gets no CORS headers.
+        return {"message": "websocket endpoint"}, 426
+
+    GraviCORS(app)
+    return app
