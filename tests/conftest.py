@@ -26,10 +26,67 @@ def make_app(apis: list[dict[str, Any]], *, plugins: tuple[Any, ...] = (), debug
     for prefix in ("/orders", "/public", "/ws", "/outside", "/ordersx", "/api"):
         app.add_url_rule(prefix, f"{prefix[1:]}_root", view, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
         app.add_url_rule(f"{prefix}/<path:path>", f"{prefix[1:]}_any", view, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    GraviCORS(app, plugins=plugins)
+    GraviCORS(app, plugins=plugins or (PolicyPlugin(),))
     return app
 
 
 @pytest.fixture
 def app_factory() -> Callable[..., Flask]:
     return make_app
+
+
+# --- A plugin of test policies, passed with GraviCORS(app, plugins=[PolicyPlugin()]) ---
+
+from flask import Request, Response  # noqa: E402
+from marshmallow import Schema, fields  # noqa: E402
+
+from flask_gravicors import Policy, hookimpl  # noqa: E402
+
+#: Every policy call made in a test: (policy name, phase, api name, detail).
+CALLS: list[tuple[str, str, str, str]] = []
+
+
+class _LabelSchema(Schema):
+    label = fields.String(load_default="")
+
+
+class RecordPolicy(Policy):
+    """Lets everything through, recording each call and tagging responses."""
+
+    name = "record"
+    config_schema = _LabelSchema
+
+    def on_request(self, request: Request) -> None:
+        CALLS.append((self.config["label"] or self.name, "request", self.api_name, request.method))
+        return None
+
+    def on_response(self, request: Request, response: Response) -> None:
+        CALLS.append((self.config["label"] or self.name, "response", self.api_name, str(response.status_code)))
+        response.headers["X-Policy-" + (self.config["label"] or self.name)] = "seen"
+        return None
+
+
+class _AnswerSchema(Schema):
+    status = fields.Integer(load_default=401)
+
+
+class AnswerPolicy(Policy):
+    """Answers every request with a JSON error (as an auth or quota policy would)."""
+
+    name = "answer"
+    config_schema = _AnswerSchema
+
+    def on_request(self, request: Request) -> object:
+        CALLS.append(("answer", "request", self.api_name, request.method))
+        return {"message": "answered by policy"}, self.config["status"]
+
+
+class PolicyPlugin:
+    @hookimpl
+    def gravicors_register_policies(self) -> list[type[Policy]]:
+        return [RecordPolicy, AnswerPolicy]
+
+
+@pytest.fixture(autouse=True)
+def _clear_calls() -> None:
+    CALLS.clear()

@@ -1,0 +1,183 @@
+"""The decision core without Flask: preflight decisions, actual headers, routing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flask_gravicors.core import (
+    MAX_REQUEST_HEADERS_ITEMS,
+    MAX_REQUEST_HEADERS_LENGTH,
+    CompiledApi,
+    CorsRules,
+    Runtime,
+    parse_request_headers,
+)
+
+O = "https://shop.example.com"
+BASE = {
+    "enabled": True,
+    "allow_origin": [O],
+    "allow_methods": ["GET", "POST", "PUT"],
+    "allow_headers": ["content-type", "authorization"],
+    "allow_credentials": True,
+    "max_age": 600,
+    "expose_headers": ["x-request-id"],
+}
+
+
+def rules(**changes: Any) -> CorsRules:
+    return CorsRules({**BASE, **changes}, ["http-proxy"])
+
+
+# (cors changes, origin, method, request headers, private-network, expected failure or headers)
+PREFLIGHTS = [
+    ({}, O, "PUT", "content-type", None, {
+        "Access-Control-Allow-Origin": O,
+        "Access-Control-Allow-Credentials": "true",
+        "Access-Control-Allow-Methods": "GET, POST, PUT",
+        "Access-Control-Allow-Headers": "content-type, authorization",
+        "Access-Control-Max-Age": "600",
+    }),
+    ({}, "https://evil.test", "PUT", None, None, "origin"),
+    # checks run in Gravitee's order: a bad origin is reported even with a bad method
+    ({}, "https://evil.test", "PATCH", "x-evil", None, "origin"),
+    ({}, O, "PATCH", None, None, "method"),
+    ({}, O, "put", None, None, "method"),  # methods are case-sensitive
+    ({"allow_methods": ["PATCH"]}, O, "patch", None, None, "method"),
+    ({}, O, "PUT", "x-custom", None, "headers"),
+    ({}, O, "PUT", "Content-Type, AUTHORIZATION", None, {"Access-Control-Allow-Methods": "GET, POST, PUT"}),
+    ({}, O, "PUT", " content-type ,, ,authorization,", None, {"Access-Control-Allow-Origin": O}),
+    ({"allow_headers": []}, O, "PUT", "content-type", None, "headers"),
+    # empty allow_headers: no Allow-Headers header at all (never an empty one)
+    ({"allow_headers": []}, O, "PUT", None, None, {"Access-Control-Allow-Headers": None}),
+    ({"allow_headers": ["*"]}, O, "PUT", "authorization,x-a", None, {"Access-Control-Allow-Headers": "authorization, x-a"}),
+    ({"allow_headers": ["*"]}, O, "PUT", "bad header", None, "headers"),
+    ({"allow_headers": ["*"]}, O, "PUT", None, None, {"Access-Control-Allow-Headers": None}),
+    ({"allow_methods": ["*"]}, O, "PATCH", None, None, {"Access-Control-Allow-Methods": "PATCH"}),
+    ({"allow_methods": ["*"]}, O, "PA TCH", None, None, "method"),
+    ({"max_age": -1}, O, "GET", None, None, {"Access-Control-Max-Age": None}),
+    ({"max_age": 0}, O, "GET", None, None, {"Access-Control-Max-Age": "0"}),
+    ({"allow_credentials": False}, O, "GET", None, None, {"Access-Control-Allow-Credentials": None}),
+    # "*" is sent literally only without credentials; with them the origin is echoed
+    ({"allow_origin": ["*"], "allow_credentials": False}, O, "GET", None, None, {"Access-Control-Allow-Origin": "*"}),
+    ({"allow_origin": ["*"]}, O, "GET", None, None, {"Access-Control-Allow-Origin": O}),
+    ({"allow_origin": ["*", O], "allow_credentials": False}, O, "GET", None, None, {"Access-Control-Allow-Origin": O}),
+    # Private Network Access: only when configured and asked
+    ({"allow_private_network": True}, O, "GET", None, "true", {"Access-Control-Allow-Private-Network": "true"}),
+    ({"allow_private_network": True}, O, "GET", None, None, {"Access-Control-Allow-Private-Network": None}),
+    ({}, O, "GET", None, "true", {"Access-Control-Allow-Private-Network": None}),
+    # no Expose-Headers on preflights
+    ({}, O, "GET", None, None, {"Access-Control-Expose-Headers": None}),
+]
+
+
+@pytest.mark.parametrize(("changes", "origin", "method", "req_headers", "pna", "expected"), PREFLIGHTS)
+def test_preflight(changes: dict[str, Any], origin: str, method: str, req_headers: str | None, pna: str | None, expected: Any) -> None:
+    failed, headers = rules(**changes).preflight(origin, method, req_headers, pna)
+    if isinstance(expected, str):
+        assert (failed, headers) == (expected, [])
+        return
+    assert failed is None
+    got = dict(headers)
+    assert len(got) == len(headers), "a header was sent twice"
+    for name, value in expected.items():
+        assert got.get(name) == value, name
+
+
+@pytest.mark.parametrize(
+    ("changes", "origin", "expected"),
+    [
+        ({}, O, [("Access-Control-Allow-Origin", O), ("Access-Control-Allow-Credentials", "true"), ("Access-Control-Expose-Headers", "x-request-id")]),
+        ({}, "https://evil.test", []),
+        ({}, None, []),
+        ({"allow_credentials": False, "expose_headers": []}, O, [("Access-Control-Allow-Origin", O)]),
+        ({"allow_origin": ["*"], "allow_credentials": False, "expose_headers": ["a", "b", "a"]}, O,
+         [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", "a, b")]),
+    ],
+)
+def test_actual_headers(changes: dict[str, Any], origin: str | None, expected: list[tuple[str, str]]) -> None:
+    assert rules(**changes).actual_headers(origin) == expected
+
+
+@pytest.mark.parametrize(
+    ("cors", "entrypoints", "active", "vary"),
+    [
+        ({"enabled": True, "allow_origin": [O]}, ["http-proxy"], True, True),
+        ({"enabled": False, "allow_origin": [O]}, ["http-proxy"], False, True),
+        ({"enabled": True, "allow_origin": [O]}, ["websocket"], False, True),
+        ({"enabled": True, "allow_origin": [O]}, ["websocket", "sse"], True, True),
+        ({"enabled": True, "allow_origin": ["*"]}, ["http-get"], True, False),
+        ({"enabled": True, "allow_origin": ["*"], "allow_credentials": True}, ["http-post"], True, True),
+    ],
+)
+def test_active_and_vary(cors: dict[str, Any], entrypoints: list[str], active: bool, vary: bool) -> None:
+    compiled = CorsRules(cors, entrypoints)
+    assert (compiled.active, compiled.vary_origin) == (active, vary)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", frozenset()),
+        ("a", {"a"}),
+        ("A, b ,\tc", {"a", "b", "c"}),
+        (",,a,,", {"a"}),
+        ("a b", None),
+        ("a\r\nb", None),
+        ("x-é", None),
+        (",".join(f"h{i}" for i in range(MAX_REQUEST_HEADERS_ITEMS)), {f"h{i}" for i in range(MAX_REQUEST_HEADERS_ITEMS)}),
+        (",".join(f"h{i}" for i in range(MAX_REQUEST_HEADERS_ITEMS + 1)), None),
+        ("a" * (MAX_REQUEST_HEADERS_LENGTH + 1), None),
+        ("a," * 5000, None),
+    ],
+    ids=lambda v: v[:20] + f"..({len(v)})" if isinstance(v, str) and len(v) > 20 else None,
+)
+def test_parse_request_headers(value: str, expected: Any) -> None:
+    assert parse_request_headers(value) == (frozenset(expected) if expected is not None else None)
+
+
+def _runtime(*paths: str) -> Runtime:
+    apis = [CompiledApi({"name": p, "context_path": p}, []) for p in paths]
+    return Runtime(apis, None)
+
+
+# (context paths, PATH_INFO, resolved API name or None)
+ROUTES = [
+    (["/orders"], "/orders", "/orders"),
+    (["/orders"], "/orders/", "/orders"),
+    (["/orders"], "/orders/1", "/orders"),
+    (["/orders"], "/ordersx", None),
+    (["/orders"], "/Orders", None),  # case-sensitive (flask-cors CVE-2024-6866)
+    (["/orders"], "/orders+x", None),  # "+" is not a space (CVE-2024-6844)
+    (["/orders"], "//orders", None),
+    (["/orders"], "/api/../orders", None),  # no normalisation (CVE-2020-25032)
+    (["/orders"], "/%6Frders", None),  # PATH_INFO arrives decoded; this is a literal
+    (["/orders", "/orders/admin"], "/orders/admin/x", "/orders/admin"),
+    (["/orders", "/orders/admin"], "/orders/administrator", "/orders"),
+    (["/", "/orders"], "/other", "/"),
+    (["/", "/orders"], "/orders/1", "/orders"),
+    (["/a/b/c"], "/a/b", None),
+    (["/a/b/c"], "/a/b/c/" + "x/" * 1000, "/a/b/c"),
+    (["/café"], "/café/1".encode().decode("latin-1"), "/café"),
+    ([], "/orders", None),
+]
+
+
+@pytest.mark.parametrize(("paths", "path", "expected"), ROUTES)
+def test_resolve_path(paths: list[str], path: str, expected: str | None) -> None:
+    api = _runtime(*paths).resolve_path(path)
+    assert (api.name if api else None) == expected
+
+
+def test_resolve_by_blueprint_walks_parents_and_falls_back_to_paths() -> None:
+    apis = [
+        CompiledApi({"name": "shop", "blueprint": "shop"}, []),
+        CompiledApi({"name": "admin", "blueprint": "shop.admin"}, []),
+        CompiledApi({"name": "orders", "context_path": "/orders"}, []),
+    ]
+    seen = {"/x": "shop.admin.reports", "/y": "shop.cart", "/orders/1": None}
+    runtime = Runtime(apis, lambda environ: seen[environ["PATH_INFO"]])
+    names = [runtime.resolve({"PATH_INFO": p}).name for p in seen]  # type: ignore[union-attr]
+    assert names == ["admin", "shop", "orders"]

@@ -1,0 +1,106 @@
+"""OriginMatcher: configured entries x request origin -> allowed?"""
+
+from __future__ import annotations
+
+import pytest
+
+from flask_gravicors.origins import OriginMatcher, parse_origin, wildcard_key
+
+SHOP = "https://shop.example.com"
+
+# (configured entries, request Origin, allowed)
+CASES = [
+    # exact: scheme and host compare case-insensitively, everything else exactly
+    ([SHOP], SHOP, True),
+    ([SHOP], "HTTPS://Shop.Example.COM", True),
+    (["https://Shop.Example.com"], SHOP, True),
+    ([SHOP], "http://shop.example.com", False),
+    ([SHOP], "https://shop.example.com:8443", False),
+    (["https://shop.example.com:8443"], "https://shop.example.com:8443", True),
+    ([SHOP], "https://shop.example.com.evil.net", False),
+    ([SHOP], "https://evilshop.example.com", False),
+    ([SHOP], "https://shop.example.com@evil.net", False),
+    ([SHOP], "https://shop.example.com/", False),
+    # * allows any well-formed origin, not garbage
+    (["*"], "https://anything.test", True),
+    (["*"], "null", True),
+    (["*"], "https://a.test\r\nX-Evil: 1", False),
+    (["*"], "", False),
+    # null only when listed (Fetch: opaque origins are forgeable)
+    ([SHOP], "null", False),
+    (["null"], "null", True),
+    # subdomain wildcard: one or more labels, never the apex or look-alikes
+    (["https://*.example.com"], "https://a.example.com", True),
+    (["https://*.example.com"], "https://a.b.example.com", True),
+    (["https://*.example.com"], "https://A.Example.com", True),
+    (["https://*.example.com"], "https://example.com", False),
+    (["https://*.example.com"], "https://.example.com", False),
+    (["https://*.example.com"], "https://a..example.com", False),
+    (["https://*.example.com"], "https://evilexample.com", False),
+    (["https://*.example.com"], "https://example.com.evil.net", False),
+    (["https://*.example.com"], "https://a.example.com.evil.net", False),
+    (["https://*.example.com"], "http://a.example.com", False),
+    (["https://*.example.com"], "https://a.example.com:8443", False),
+    (["https://*.example.com:8443"], "https://a.example.com:8443", True),
+    (["https://*.example.com:8443"], "https://a.example.com", False),
+    # regexes are matched against the whole origin (flask-cors used re.match)
+    ([r"https://[a-z]+\.example\.com"], "https://api.example.com", True),
+    ([r"https://[a-z]+\.example\.com"], "https://api.example.com.evil.net", False),
+    ([r"https://[a-z]+\.example\.com"], "https://x-api.example.com", False),
+    ([r"^https://(a|b)\.test$"], "https://b.test", True),
+    ([r"^https://(a|b)\.test$"], "https://c.test", False),
+    # two exact origins never combine (jub0bs/cors GHSA-vhxv-fg4m-p2w8)
+    (["https://foo.com", "https://bar.com"], "https://barfoo.com", False),
+    (["https://foo.com", "https://bar.com"], "https://foobar.com", False),
+    # what no browser sends is never allowed
+    ([SHOP], "https://shop.example.com, https://shop.example.com", False),
+    ([SHOP], "https://shöp.example.com", False),
+    ([SHOP], "https://" + "a" * 600 + ".com", False),
+]
+
+
+@pytest.mark.parametrize(("entries", "origin", "allowed"), CASES)
+def test_matcher(entries: list[str], origin: str, allowed: bool) -> None:
+    assert OriginMatcher(entries).allows(origin) is allowed
+
+
+def test_regex_decisions_are_cached_per_origin() -> None:
+    matcher = OriginMatcher([r"https://[a-z]+\.example\.com"])
+    assert matcher.allows("https://api.example.com")
+    assert matcher._cache == {"https://api.example.com": True}
+
+
+def test_wildcard_probe_count_is_bounded_by_configured_suffix() -> None:
+    # A host of 200 labels is probed only over the suffixes as long as the longest
+    # configured wildcard, not once per label.
+    matcher = OriginMatcher(["https://*.example.com"])
+    probes = []
+
+    class Counting(frozenset):  # type: ignore[type-arg]
+        def __contains__(self, key: object) -> bool:
+            probes.append(key)
+            return super().__contains__(key)
+
+    matcher.wildcards = Counting(matcher.wildcards)
+    counts = []
+    for labels in (2, 20, 200):
+        probes.clear()
+        assert not matcher.allows("https://" + "a." * labels + "test.org")
+        counts.append(len(probes))
+    assert counts[0] == counts[1] == counts[2] <= 3
+
+
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        ("https://*.example.com", "https://.example.com:"),
+        ("https://*.Example.com:8443", "https://.example.com:8443"),
+        ("https://a.example.com", None),
+        ("https://*foo.example.com", None),
+        ("https://*.*.example.com", None),
+    ],
+)
+def test_wildcard_key(entry: str, key: str | None) -> None:
+    parsed = parse_origin(entry)
+    assert parsed is not None
+    assert wildcard_key(parsed) == key

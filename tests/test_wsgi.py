@@ -1,0 +1,250 @@
+"""The WSGI layer through a Flask app: config x request -> response, view and policy calls.
+
+Each row: the API's cors block and policies, a request, and what must come back:
+status, headers (None = must be absent), whether the view ran, and the policy calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask, abort
+
+from conftest import CALLS, make_app
+from flask_gravicors.wsgi import for_log, merge_vary, rewrite_headers
+
+O = "https://shop.example.com"
+EVIL = "https://evil.test"
+PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+
+CORS = {
+    "enabled": True,
+    "allow_origin": [O],
+    "allow_methods": ["GET", "POST", "PUT"],
+    "allow_headers": ["content-type", "x-key"],
+    "allow_credentials": True,
+    "max_age": 600,
+    "expose_headers": ["x-request-id"],
+}
+STAR = {"enabled": True, "allow_origin": ["*"], "allow_methods": ["GET"]}
+RECORD = [{"name": "record"}]
+ANSWER = [{"name": "answer", "config": {"status": 401}}]
+
+
+def pre(origin: str = O, method: str = "PUT", headers: str | None = None, **extra: str) -> dict[str, str]:
+    out = {"Origin": origin, "Access-Control-Request-Method": method, **extra}
+    if headers is not None:
+        out["Access-Control-Request-Headers"] = headers
+    return out
+
+
+@dataclass
+class Row:
+    id: str
+    cors: dict[str, Any]
+    method: str
+    path: str
+    headers: dict[str, str]
+    status: int
+    expect: dict[str, str | None]
+    view: bool
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[tuple[str, str]] | None = None  # (policy, phase) in order
+    entrypoints: list[str] = field(default_factory=lambda: ["http-proxy"])
+
+
+ALLOWED_ACTUAL = {
+    "Access-Control-Allow-Origin": O,
+    "Access-Control-Allow-Credentials": "true",
+    "Access-Control-Expose-Headers": "x-request-id",
+    "Vary": "Origin",
+}
+NO_CORS = {
+    "Access-Control-Allow-Origin": None,
+    "Access-Control-Allow-Credentials": None,
+    "Access-Control-Expose-Headers": None,
+}
+
+ROWS = [
+    # --- actual requests
+    Row("allowed GET", CORS, "GET", "/orders/1", {"Origin": O}, 200, ALLOWED_ACTUAL, True),
+    Row("disallowed GET still served, no CORS headers", CORS, "GET", "/orders/1", {"Origin": EVIL}, 200,
+        {**NO_CORS, "Vary": "Origin"}, True),
+    Row("no Origin: only Vary", CORS, "GET", "/orders/1", {}, 200, {**NO_CORS, "Vary": "Origin"}, True),
+    Row("null origin refused unless listed", CORS, "GET", "/orders/1", {"Origin": "null"}, 200, NO_CORS, True),
+    Row("star without credentials: literal *, no Vary", STAR, "GET", "/orders", {"Origin": O}, 200,
+        {"Access-Control-Allow-Origin": "*", "Vary": None, "Access-Control-Allow-Credentials": None}, True),
+    Row("OPTIONS without ACRM is an actual request", CORS, "OPTIONS", "/orders/1", {"Origin": O}, 200, ALLOWED_ACTUAL, False),
+    Row("cors disabled: untouched", {**CORS, "enabled": False}, "GET", "/orders/1", {"Origin": O}, 200,
+        {**NO_CORS, "Vary": None}, True),
+    Row("websocket-only API: no CORS", CORS, "GET", "/orders/1", {"Origin": O}, 200, {**NO_CORS, "Vary": None}, True,
+        entrypoints=["websocket"]),
+    # (werkzeug answers a handshake to a plain route with 400; what matters is no CORS)
+    Row("websocket handshake never gets CORS", CORS, "GET", "/orders/1",
+        {"Origin": O, "Connection": "keep-alive, Upgrade", "Upgrade": "WebSocket"}, 400, {**NO_CORS, "Vary": None}, False),
+    Row("request outside every API untouched", CORS, "GET", "/outside/1", {"Origin": O}, 200, {**NO_CORS, "Vary": None}, True),
+    Row("/ordersx is not /orders", CORS, "GET", "/ordersx/1", {"Origin": O}, 200, {**NO_CORS, "Vary": None}, True),
+    Row("/Orders is not /orders", CORS, "GET", "/Orders/1", {"Origin": O}, 404, {**NO_CORS, "Vary": None}, False),
+    # --- preflights, run_policies off
+    Row("valid preflight", CORS, "OPTIONS", "/orders/1", pre(headers="content-type"), 200, {
+        "Access-Control-Allow-Origin": O, "Access-Control-Allow-Credentials": "true",
+        "Access-Control-Allow-Methods": "GET, POST, PUT", "Access-Control-Allow-Headers": "content-type, x-key",
+        "Access-Control-Max-Age": "600", "Vary": PREFLIGHT_VARY, "Access-Control-Expose-Headers": None,
+        "Content-Length": "0"}, False),
+    Row("preflight to a path with no view is still answered", CORS, "OPTIONS", "/orders/none/here", pre(), 200,
+        {"Access-Control-Allow-Origin": O}, False),
+    Row("preflight bad origin", CORS, "OPTIONS", "/orders/1", pre(origin=EVIL), 400,
+        {"Access-Control-Allow-Origin": None, "Access-Control-Allow-Methods": None, "Vary": PREFLIGHT_VARY}, False),
+    Row("preflight bad method", CORS, "OPTIONS", "/orders/1", pre(method="DELETE"), 400,
+        {"Access-Control-Allow-Origin": None, "Vary": PREFLIGHT_VARY}, False),
+    Row("preflight bad header", CORS, "OPTIONS", "/orders/1", pre(headers="x-other"), 400,
+        {"Access-Control-Allow-Headers": None}, False),
+    Row("max_age -1: no Max-Age", {**CORS, "max_age": -1}, "OPTIONS", "/orders/1", pre(), 200,
+        {"Access-Control-Max-Age": None}, False),
+    Row("policies do not run on a preflight by default", CORS, "OPTIONS", "/orders/1", pre(), 200,
+        {"Access-Control-Allow-Origin": O}, False, policies=ANSWER, calls=[]),
+    # --- preflights, run_policies on
+    Row("run_policies: a policy's answer wins, with the origin part", {**CORS, "run_policies": True}, "OPTIONS",
+        "/orders/1", pre(headers="x-key"), 401, {
+            "Access-Control-Allow-Origin": O, "Access-Control-Allow-Credentials": "true",
+            "Access-Control-Allow-Methods": None, "Access-Control-Allow-Headers": None, "Vary": PREFLIGHT_VARY},
+        False, policies=ANSWER, calls=[("answer", "request")]),
+    Row("run_policies: chain passes, 200 preflight answer, view never runs", {**CORS, "run_policies": True}, "OPTIONS",
+        "/orders/1", pre(), 200, {
+            "Access-Control-Allow-Origin": O, "Access-Control-Allow-Methods": "GET, POST, PUT",
+            "Access-Control-Max-Age": "600", "Vary": PREFLIGHT_VARY, "X-Policy-record": "seen"},
+        False, policies=RECORD, calls=[("record", "request"), ("record", "response")]),
+    Row("run_policies: invalid preflight never runs policies", {**CORS, "run_policies": True}, "OPTIONS",
+        "/orders/1", pre(origin=EVIL), 400, {"Access-Control-Allow-Origin": None}, False, policies=RECORD, calls=[]),
+    # --- policy chain on actual requests
+    Row("chain runs in order then the view", CORS, "GET", "/orders/1", {"Origin": O}, 200, ALLOWED_ACTUAL, True,
+        policies=[{"name": "record", "config": {"label": "a"}}, {"name": "record", "config": {"label": "b"}}],
+        calls=[("a", "request"), ("b", "request"), ("a", "response"), ("b", "response")]),
+    Row("policy answer stops the chain and keeps CORS headers", CORS, "GET", "/orders/1", {"Origin": O}, 401,
+        ALLOWED_ACTUAL, False, policies=[{"name": "record"}, *ANSWER, {"name": "record", "config": {"label": "late"}}],
+        calls=[("record", "request"), ("answer", "request"), ("record", "response")]),
+    Row("policies run without Origin too", CORS, "GET", "/orders/1", {}, 401, {"Access-Control-Allow-Origin": None},
+        False, policies=ANSWER, calls=[("answer", "request")]),
+    Row("policies run with cors disabled", {"enabled": False}, "GET", "/orders/1", {}, 401, {}, False,
+        policies=ANSWER, calls=[("answer", "request")]),
+    Row("policies run for a websocket handshake", CORS, "GET", "/orders/1",
+        {"Connection": "Upgrade", "Upgrade": "websocket"}, 401, NO_CORS, False, policies=ANSWER,
+        calls=[("answer", "request")]),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r.id)
+def test_request(row: Row) -> None:
+    app = make_app([{"name": "orders", "context_path": "/orders", "entrypoints": row.entrypoints,
+                     "cors": row.cors, "policies": row.policies}])
+    response = app.test_client().open(row.path, method=row.method, headers=row.headers)
+    assert response.status_code == row.status
+    for name, value in row.expect.items():
+        assert response.headers.get(name) == value, name
+    assert bool(app.view_calls) is row.view  # type: ignore[attr-defined]
+    if row.calls is not None:
+        assert [(c[0], c[1]) for c in CALLS] == row.calls
+    if row.status == 400 and row.method == "OPTIONS":
+        assert b"not allowed" in response.data and O.encode() not in response.data
+
+
+def _errors_app(cors: dict[str, Any]) -> Flask:
+    app = make_app([{"name": "orders", "context_path": "/orders", "cors": cors}])
+
+    @app.get("/orders/abort/<int:status>")
+    def aborts(status: int) -> None:
+        abort(status)
+
+    @app.get("/orders/crash")
+    def crashes() -> None:
+        raise RuntimeError("boom")
+
+    @app.get("/orders/own-headers")
+    def own_headers() -> Any:
+        return "x", 200, {"Access-Control-Allow-Origin": "https://other.test", "Access-Control-Allow-Credentials": "true",
+                          "Access-Control-Expose-Headers": "secret", "Vary": "Accept-Encoding, origin"}
+
+    @app.get("/orders/vary-star")
+    def vary_star() -> Any:
+        return "x", 200, {"Vary": "*"}
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "origin", "status", "expect"),
+    [
+        ("/orders/abort/401", O, 401, ALLOWED_ACTUAL),
+        ("/orders/abort/404", O, 404, ALLOWED_ACTUAL),
+        ("/orders/abort/429", O, 429, ALLOWED_ACTUAL),
+        ("/orders/abort/404", EVIL, 404, {**NO_CORS, "Vary": "Origin"}),
+        ("/orders/crash", O, 500, ALLOWED_ACTUAL),
+        ("/orders/crash", EVIL, 500, NO_CORS),
+        # the view's own CORS headers are replaced by ours, or removed
+        ("/orders/own-headers", O, 200, {**ALLOWED_ACTUAL, "Vary": "Accept-Encoding, origin"}),
+        ("/orders/own-headers", EVIL, 200, {**NO_CORS, "Vary": "Accept-Encoding, origin"}),
+        ("/orders/own-headers", None, 200, {**NO_CORS, "Vary": "Accept-Encoding, origin"}),
+        ("/orders/vary-star", O, 200, {"Vary": "*"}),
+    ],
+)
+def test_every_response_of_the_api(path: str, origin: str | None, status: int, expect: dict[str, Any]) -> None:
+    app = _errors_app(CORS)
+    app.testing = False  # unhandled exceptions become Flask's 500, as in production
+    headers = {"Origin": origin} if origin else {}
+    response = app.test_client().get(path, headers=headers)
+    assert response.status_code == status
+    for name, value in expect.items():
+        assert response.headers.get(name) == value, name
+    assert len(response.headers.getlist("Access-Control-Allow-Origin")) <= 1
+    assert len(response.headers.getlist("Vary")) == 1
+
+
+@pytest.mark.parametrize(
+    ("existing", "add", "merged"),
+    [
+        ([], "Origin", "Origin"),
+        (["Accept-Encoding"], "Origin", "Accept-Encoding, Origin"),
+        (["origin"], "Origin", "origin"),
+        (["Accept", "Cookie, ORIGIN"], "Origin", "Accept, Cookie, ORIGIN"),
+        (["*"], "Origin", "*"),
+        (["Origin"], PREFLIGHT_VARY, PREFLIGHT_VARY),
+    ],
+)
+def test_merge_vary(existing: list[str], add: str, merged: str) -> None:
+    assert merge_vary(existing, add) == merged
+
+
+def test_rewrite_headers_drops_owned_and_appends_ours() -> None:
+    out = rewrite_headers(
+        [("Content-Type", "x"), ("access-control-allow-origin", "*"), ("Vary", "A"), ("Vary", "B")],
+        frozenset({"access-control-allow-origin"}),
+        "Origin",
+        [("Access-Control-Allow-Origin", O)],
+    )
+    assert out == [("Content-Type", "x"), ("Vary", "A, B, Origin"), ("Access-Control-Allow-Origin", O)]
+
+
+@pytest.mark.parametrize(
+    ("value", "logged"),
+    [
+        ("https://a.test", "'https://a.test'"),
+        ("x\r\nINFO forged line", "'x\\r\\nINFO forged line'"),
+        ("a" * 300, "'" + "a" * 200 + "'..."),
+        (None, "-"),
+    ],
+)
+def test_for_log_escapes_client_values(value: str | None, logged: str) -> None:
+    assert for_log(value) == logged
+    assert "\n" not in for_log(value) and "\r" not in for_log(value)
+
+
+def test_refused_preflight_is_logged_escaped(caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app([{"name": "orders", "context_path": "/orders", "cors": CORS}])
+    with caplog.at_level("INFO", logger="flask_gravicors"):
+        # the test client refuses CR/LF in headers; a raw environ does not
+        app.test_client().options("/orders/1", headers=pre(), environ_overrides={"HTTP_ORIGIN": "https://evil.test\r\nforged"})
+    (record,) = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert "origin not allowed" in record.getMessage()
+    assert "\n" not in record.getMessage() and "\\r\\n" in record.getMessage()
