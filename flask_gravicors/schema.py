@@ -31,7 +31,7 @@ class StringList(fields.List):
     def __init__(self, **kwargs: Any):
         super().__init__(fields.String(), **kwargs)
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
         if isinstance(value, str):
             value = [value]
         return super()._deserialize(value, attr, data, **kwargs)
@@ -50,6 +50,11 @@ class CorsSchema(Schema):
     expose_headers = StringList(load_default=list)
     run_policies = fields.Boolean(load_default=False)
     allow_private_network = fields.Boolean(load_default=False)
+    # Explicit opt-ins that lift a refusal of checks.check_cors (gravicors.E023,
+    # E024, E028); each is logged as warning W005 when the config takes effect.
+    dangerously_allow_any_origin_with_credentials = fields.Boolean(load_default=False)
+    dangerously_allow_null_origin = fields.Boolean(load_default=False)
+    dangerously_allow_insecure_origins = fields.Boolean(load_default=False)
 
     @pre_load
     def _gravitee_names(self, data: Any, **kwargs: Any) -> Any:
