@@ -9,12 +9,23 @@ fail: a ConfigError names every problem at once.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any, Mapping
 
+from marshmallow import fields
+
 from .core import TOKEN_RE
 from .errors import problem
-from .origins import is_regex, parse_origin, wildcard_key
+from .origins import (
+    HOST_NAME_RE,
+    default_port,
+    is_ip_literal,
+    is_loopback_host,
+    is_public_suffix,
+    is_regex,
+    split_origin,
+)
 
 Messages = dict[Any, Any]
 
@@ -63,8 +74,123 @@ def _items(value: Any) -> list[tuple[int, str]]:
     return [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
 
 
+#: Fetch "forbidden method": browsers never send these (compared case-insensitively).
+#: TRACE is forbidden too but stays selectable, as Gravitee lists it (warning W003).
+FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACK"})
+
+#: Methods browsers upper-case before sending (Fetch "normalize a method").
+NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+
+#: Fetch "forbidden request-header": a script cannot set them, so allowing one
+#: means nothing (lower case; plus every name starting ``proxy-`` or ``sec-``).
+FORBIDDEN_REQUEST_HEADERS = frozenset(
+    {
+        "accept-charset",
+        "accept-encoding",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+    }
+)
+FORBIDDEN_REQUEST_HEADER_PREFIXES = ("proxy-", "sec-")
+
+#: Fetch "forbidden response-header name": never readable by scripts.
+NEVER_EXPOSED = frozenset({"set-cookie", "set-cookie2"})
+
+#: The explicit opt-ins that lift a refusal (jub0bs/cors' ``Dangerously...`` options).
+DANGEROUS_OPTIONS = {
+    "dangerously_allow_any_origin_with_credentials": "gravicors.E023",
+    "dangerously_allow_null_origin": "gravicors.E024",
+    "dangerously_allow_insecure_origins": "gravicors.E028",
+}
+
+
+def _flag(cors: Mapping[str, Any], name: str) -> bool:
+    """A boolean field as marshmallow will load it; anything it refuses is false."""
+    value = cors.get(name, False)
+    if value is True:
+        return True
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return value in fields.Boolean.truthy
+    return False
+
+
+def _punycode_hint(host: str) -> str:
+    try:
+        return f"; in punycode: {host.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return ""
+
+
+def origin_problem(entry: str) -> tuple[str, str] | None:
+    """The first reason why ``entry`` (not ``*``, ``null`` or a regex) is not a
+    well-formed ``scheme://host[:port]`` origin, as ``(rule id, detail)``."""
+    shown = repr(entry)
+    if any(ch.isspace() for ch in entry):
+        return "gravicors.E020", f"{shown} contains whitespace"
+    if not entry.isprintable():
+        return "gravicors.E020", f"{shown} contains control characters"
+    parts = split_origin(entry)
+    if parts is None:
+        return "gravicors.E020", f"{shown} does not start with scheme://"
+    if not entry.isascii():
+        return "gravicors.E026", shown + _punycode_hint(parts.host)
+    if parts.userinfo:
+        return "gravicors.E020", f"{shown} has userinfo (user@)"
+    if parts.tail:
+        what = {"/": "a path", "?": "a query", "#": "a fragment"}[parts.tail[0]]
+        if parts.tail == "/":
+            what = "a trailing slash"
+        return "gravicors.E020", f"{shown} has {what}"
+    host, port = parts.host, parts.port
+    if not host:
+        return "gravicors.E020", f"{shown} has no host"
+    if port is not None:
+        if not (port.isdigit() and port.isascii()) or port != str(int(port)) or not 0 < int(port) <= 65535:
+            return "gravicors.E027", f"{shown}: port {port!r}"
+        if port == default_port(parts.scheme):
+            return "gravicors.E025", f"{shown}: {port} is the default port of {parts.scheme}"
+    if host.startswith("["):
+        if not is_ip_literal(host):
+            return "gravicors.E020", f"{shown}: {host!r} is not an IPv6 address"
+        canonical = f"[{ipaddress.IPv6Address(host[1:-1])}]"
+        if host.lower() != canonical:
+            # Browsers serialise IPv6 hosts compressed (RFC 5952); others never match.
+            return "gravicors.E020", f"{shown}: browsers send the host as {canonical}"
+        return None
+    if "*" in host:
+        suffix = host[2:]
+        if not host.startswith("*.") or "*" in suffix or HOST_NAME_RE.fullmatch(suffix) is None:
+            return "gravicors.E022", shown
+        if is_ip_literal(suffix):
+            return "gravicors.E022", f"{shown}: {suffix!r} is an IP address"
+        if is_public_suffix(suffix):
+            return "gravicors.E029", f"{shown}: {suffix!r} is a public suffix"
+        return None
+    if host.endswith("."):
+        return "gravicors.E020", f"{shown} has a trailing dot"
+    if HOST_NAME_RE.fullmatch(host) is None:
+        return "gravicors.E020", f"{shown}: {host!r} is not a host name"
+    return None
+
+
 def check_origin(entry: str) -> list[str]:
-    """Problems with one ``allow_origin`` entry."""
+    """Problems with the form of one ``allow_origin`` entry, whatever the rest of
+    the config says (the combinations are :func:`check_cors`' business)."""
     if entry in ("*", "null"):
         return []
     if is_regex(entry):
@@ -73,14 +199,38 @@ def check_origin(entry: str) -> list[str]:
         except re.error as err:
             return [problem("gravicors.E021", f"{entry!r}: {err}")]
         return []
-    parsed = parse_origin(entry)
-    if parsed is None:
-        if "*" in entry:
-            return [problem("gravicors.E022", repr(entry))]
-        return [problem("gravicors.E020", repr(entry))]
-    if "*" in parsed.host and wildcard_key(parsed) is None:
-        return [problem("gravicors.E022", repr(entry))]
-    return []
+    found = origin_problem(entry)
+    return [problem(*found)] if found else []
+
+
+def _check_origins(cors: Mapping[str, Any], found: Messages) -> None:
+    credentials = _flag(cors, "allow_credentials")
+    any_with_credentials = _flag(cors, "dangerously_allow_any_origin_with_credentials")
+    allow_null = _flag(cors, "dangerously_allow_null_origin")
+    allow_insecure = _flag(cors, "dangerously_allow_insecure_origins")
+    for i, entry in _items(cors.get("allow_origin")):
+        where = ("allow_origin", i)
+        if entry == "*":
+            if credentials and not any_with_credentials:
+                _add(found, where, problem("gravicors.E023", "'*' would send every site's requests with the user's cookies"))
+            continue
+        if entry.lower() == "null":
+            if not allow_null:
+                _add(found, where, problem("gravicors.E024", repr(entry)))
+            continue
+        messages = check_origin(entry)
+        for message in messages:
+            _add(found, where, message)
+        if messages or is_regex(entry) or not credentials or allow_insecure:
+            continue
+        parts = split_origin(entry)
+        if parts is not None and parts.scheme.lower() == "http":
+            host = parts.host[2:] if parts.host.startswith("*.") else parts.host
+            if not is_loopback_host(host):
+                _add(found, where, problem("gravicors.E028", repr(entry)))
+    origins = cors.get("allow_origin")
+    if _flag(cors, "allow_private_network") and (origins == "*" or (isinstance(origins, (list, tuple)) and "*" in origins)):
+        _add(found, ("allow_private_network",), problem("gravicors.E050", "allow_origin holds '*'"))
 
 
 def check_cors(raw: Mapping[str, Any]) -> Messages:
@@ -91,16 +241,33 @@ def check_cors(raw: Mapping[str, Any]) -> Messages:
             _add(found, (theirs,), problem("gravicors.E005", f"{theirs!r} and {ours!r}"))
     cors = gravitee_renamed(raw)
 
-    for i, entry in _items(cors.get("allow_origin")):
-        for message in check_origin(entry):
-            _add(found, ("allow_origin", i), message)
+    _check_origins(cors, found)
     for i, method in _items(cors.get("allow_methods")):
-        if method != "*" and TOKEN_RE.fullmatch(method) is None:
+        if method == "*":
+            continue
+        if TOKEN_RE.fullmatch(method) is None:
             _add(found, ("allow_methods", i), problem("gravicors.E030", repr(method)))
-    for field in ("allow_headers", "expose_headers"):
-        for i, name in _items(cors.get(field)):
-            if name != "*" and TOKEN_RE.fullmatch(name) is None:
-                _add(found, (field, i), problem("gravicors.E031", repr(name)))
+        elif method.upper() in FORBIDDEN_METHODS:
+            _add(found, ("allow_methods", i), problem("gravicors.E032", repr(method)))
+    for i, name in _items(cors.get("allow_headers")):
+        lower = name.lower()
+        if name == "*":
+            continue
+        if TOKEN_RE.fullmatch(name) is None:
+            _add(found, ("allow_headers", i), problem("gravicors.E031", repr(name)))
+        elif lower.startswith("access-control-"):
+            _add(found, ("allow_headers", i), problem("gravicors.E034", repr(name)))
+        elif lower in FORBIDDEN_REQUEST_HEADERS or lower.startswith(FORBIDDEN_REQUEST_HEADER_PREFIXES):
+            _add(found, ("allow_headers", i), problem("gravicors.E033", repr(name)))
+    credentials = _flag(cors, "allow_credentials")
+    for i, name in _items(cors.get("expose_headers")):
+        if name == "*":
+            if credentials:
+                _add(found, ("expose_headers", i), problem("gravicors.E035", "allow_credentials is on"))
+        elif TOKEN_RE.fullmatch(name) is None:
+            _add(found, ("expose_headers", i), problem("gravicors.E031", repr(name)))
+        elif name.lower() in NEVER_EXPOSED:
+            _add(found, ("expose_headers", i), problem("gravicors.E036", repr(name)))
 
     max_age = cors.get("max_age")
     if isinstance(max_age, int) and not isinstance(max_age, bool) and not -1 <= max_age <= MAX_AGE_LIMIT:
@@ -156,8 +323,14 @@ def config_warnings(config: Mapping[str, Any], debug: bool) -> list[str]:
             continue
         if "*" in cors["allow_origin"] and not debug:
             out.append(problem("gravicors.W002", where))
-        if "TRACE" in cors["allow_methods"]:
+        if any(m.upper() == "TRACE" for m in cors["allow_methods"]):
             out.append(problem("gravicors.W003", where))
         if cors["max_age"] > 7200:
             out.append(problem("gravicors.W004", f"{where}: {cors['max_age']}"))
+        for option in DANGEROUS_OPTIONS:
+            if cors.get(option):
+                out.append(problem("gravicors.W005", f"{where}: {option}"))
+        lower = [m for m in cors["allow_methods"] if m != m.upper() and m.upper() in NORMALIZED_METHODS]
+        if lower:
+            out.append(problem("gravicors.W006", f"{where}: {', '.join(map(repr, lower))}"))
     return out

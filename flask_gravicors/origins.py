@@ -21,9 +21,11 @@ configured list, so the cost does not grow with the number of origins.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 REGEX_CHARS = frozenset("([{\\^$|")
 
@@ -42,8 +44,16 @@ _ORIGIN_RE = re.compile(
 )
 
 
+# An origin whose host is a bracketed IP literal (``https://[::1]:8443``): its
+# brackets are not a character class. Anything else inside them is refused by the
+# config checks rather than silently read as a one-character regex.
+_IP_LITERAL_ORIGIN_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\[[^\]\[()\\{}^$|]*\](?::[0-9]*)?")
+
+
 def is_regex(entry: str) -> bool:
-    return not REGEX_CHARS.isdisjoint(entry)
+    """Whether a configured entry is a regular expression (holds ``( [ { \\ ^ $ |``),
+    an origin with an IPv6 host excepted."""
+    return not REGEX_CHARS.isdisjoint(entry) and _IP_LITERAL_ORIGIN_RE.fullmatch(entry) is None
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,94 @@ def wildcard_key(parsed: ParsedOrigin) -> str | None:
     if not host.startswith("*.") or "*" in host[1:] or len(host) < 3:
         return None
     return f"{parsed.scheme.lower()}://{host[1:].lower()}:{parsed.port or ''}"
+
+
+# --- Config-time analysis of an origin entry (used by :mod:`.checks`) -------------
+
+#: A host name as browsers serialise it: ASCII letters, digits, ``-`` and ``_`` in
+#: non-empty dot-separated labels, no trailing dot (IDNs arrive as punycode).
+HOST_NAME_RE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
+SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
+
+
+@dataclass(frozen=True)
+class OriginParts:
+    """An entry split without judging it: ``scheme://host[:port]`` plus the rest."""
+
+    scheme: str
+    host: str
+    #: ``None`` when there is no ``:``; otherwise the text after it (maybe empty).
+    port: str | None
+    #: Whatever follows the authority (path, query, fragment), ``""`` if nothing.
+    tail: str
+    userinfo: bool
+
+
+def split_origin(value: str) -> OriginParts | None:
+    """Split ``scheme://authority[tail]``; ``None`` when there is no ``scheme://``."""
+    scheme, sep, rest = value.partition("://")
+    if not sep or SCHEME_RE.fullmatch(scheme) is None:
+        return None
+    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i != -1), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    userinfo, at, hostport = authority.rpartition("@")
+    if hostport.startswith("["):
+        close = hostport.find("]")
+        if close == -1:
+            return OriginParts(scheme, hostport, None, tail, bool(at))
+        host, after = hostport[: close + 1], hostport[close + 1 :]
+        if after and not after.startswith(":"):
+            return OriginParts(scheme, hostport, None, tail, bool(at))
+        port = after[1:] if after else None
+    else:
+        host, colon, port_text = hostport.partition(":")
+        port = port_text if colon else None
+    return OriginParts(scheme, host, port, tail, bool(at))
+
+
+def is_ip_literal(host: str) -> bool:
+    """An IPv4 address (dotted, all numeric labels) or a bracketed IPv6 address."""
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return False
+        return True
+    labels = host.split(".")
+    return all(label.isdigit() and label.isascii() for label in labels)
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, ``*.localhost``, 127.0.0.0/8 or ``[::1]``: potentially
+    trustworthy even over http (Secure Contexts, "potentially trustworthy origin")."""
+    host = host.lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    if host.startswith("["):
+        return host == "[::1]"
+    try:
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def _public_suffix_list() -> Any:
+    # The list shipped inside the publicsuffixlist package (updated with its
+    # releases); nothing is downloaded at run time.
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def is_public_suffix(domain: str) -> bool:
+    """True when ``domain`` is a public suffix (``com``, ``co.uk``, ``github.io``),
+    ICANN or private section, unknown single labels included. ``localhost`` is not:
+    ``*.localhost`` only reaches this machine."""
+    domain = domain.lower()
+    if domain == "localhost":
+        return False
+    return bool(_public_suffix_list().is_public(domain))
 
 
 class OriginMatcher:
@@ -140,8 +238,9 @@ class OriginMatcher:
         host, colon, port = rest.rpartition(":")
         if not colon or not port.isdigit():
             host, port = rest, ""
-        # Labels must be non-empty: ".example.com" and "a..example.com" never match.
-        if not host or host[0] == "." or ".." in host or "/" in host or "@" in host:
+        # A host name of non-empty labels: ".example.com", "a..example.com" and
+        # non-hosts such as "evil.com#.example.com" or "a:b.example.com" never match.
+        if HOST_NAME_RE.fullmatch(host) is None:
             return False
         prefix = f"{scheme}://"
         suffix_port = f":{port}"

@@ -1,0 +1,432 @@
+"""Refusal rules: every refused config names the complete set of (path, rule id).
+
+Each row is one config and the exact multiset of problems it must produce: nothing
+missing, nothing extra. A second table holds configs that look risky but are
+accepted, so a rule that grows too wide fails too.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from marshmallow import Schema, fields
+
+from flask_gravicors import ConfigError, GraviCORS, Policy, hookimpl
+from flask_gravicors import errors as errors_module
+from flask_gravicors.errors import RULES
+from flask_gravicors.schema import load_config
+from flask_gravicors.wsgi import CorsMiddleware
+
+SHOP = "https://shop.example.com"
+
+
+class _Keys(Schema):
+    keys = fields.List(fields.String(), required=True)
+
+
+class _KeyPolicy(Policy):
+    name = "key"
+    config_schema = _Keys
+
+
+POLICIES = {"key": _KeyPolicy}
+
+
+def cfg(cors: dict[str, Any] | None = None, **api: Any) -> dict[str, Any]:
+    """A config of one API under /orders with ``cors`` (enabled unless said otherwise)."""
+    one: dict[str, Any] = {"name": "orders", "context_path": "/orders", **api}
+    if cors is not None:
+        one["cors"] = {"enabled": True, **cors}
+    return {"apis": [one]}
+
+
+def origins(*entries: str, **cors: Any) -> dict[str, Any]:
+    return cfg({"allow_origin": list(entries), **cors})
+
+
+def C(field: str) -> str:
+    """Path of a field of the first API's cors block."""
+    return f"apis[0].cors.{field}"
+
+
+CRED = {"allow_credentials": True}
+
+# (row id, config, expected [(path, rule id), ...])
+REFUSED: list[tuple[str, Any, list[tuple[str, str]]]] = [
+    # --- '*' with credentials ---
+    ("star-credentials", origins("*", **CRED), [(C("allow_origin[0]"), "gravicors.E023")]),
+    ("star-credentials-gravitee-names", cfg({"allowOrigin": ["*"], "allowCredentials": True}), [(C("allow_origin[0]"), "gravicors.E023")]),
+    ("star-after-origin-credentials", origins(SHOP, "*", **CRED), [(C("allow_origin[1]"), "gravicors.E023")]),
+    ("star-as-string-credentials", cfg({"allow_origin": "*", "allow_credentials": "true"}), [(C("allow_origin[0]"), "gravicors.E023")]),
+    # --- null ---
+    ("null", origins("null"), [(C("allow_origin[0]"), "gravicors.E024")]),
+    ("null-upper", origins(SHOP, "NULL"), [(C("allow_origin[1]"), "gravicors.E024")]),
+    ("null-other-opt-in-does-not-lift", origins("null", dangerously_allow_insecure_origins=True), [(C("allow_origin[0]"), "gravicors.E024")]),
+    # --- not scheme://host[:port] ---
+    ("path", origins("https://shop.example.com/app"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("trailing-slash", origins("https://shop.example.com/"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("query", origins("https://shop.example.com?x=1"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("fragment", origins("https://shop.example.com#top"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("userinfo", origins("https://user@shop.example.com"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("userinfo-password", origins("https://user:pw@shop.example.com"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("leading-space", origins(" https://shop.example.com"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("inner-space", origins("https://shop .example.com"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("trailing-newline", origins("https://shop.example.com\n"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("control-char", origins("https://shop.example.com\x00"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("no-scheme", origins("shop.example.com"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("no-host", origins("https://"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("trailing-dot", origins("https://shop.example.com."), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("empty-label", origins("https://shop..example.com"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("percent-in-host", origins("https://shop%2eexample.com"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("bad-ipv6", origins("https://[::g]"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("ipv6-not-compressed", origins("https://[2001:db8:0:0::1]"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("ipv6-char-class-is-no-regex", origins("https://[a-z]"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    # --- ports ---
+    ("default-port-https", origins("https://shop.example.com:443"), [(C("allow_origin[0]"), "gravicors.E025")]),
+    ("default-port-http", origins("http://shop.example.com:80"), [(C("allow_origin[0]"), "gravicors.E025")]),
+    ("default-port-wildcard", origins("https://*.example.com:443"), [(C("allow_origin[0]"), "gravicors.E025")]),
+    ("port-zero", origins("https://shop.example.com:0"), [(C("allow_origin[0]"), "gravicors.E027")]),
+    ("port-too-big", origins("https://shop.example.com:65536"), [(C("allow_origin[0]"), "gravicors.E027")]),
+    ("port-leading-zero", origins("https://shop.example.com:08443"), [(C("allow_origin[0]"), "gravicors.E027")]),
+    ("port-empty", origins("https://shop.example.com:"), [(C("allow_origin[0]"), "gravicors.E027")]),
+    ("port-not-number", origins("https://shop.example.com:https"), [(C("allow_origin[0]"), "gravicors.E027")]),
+    ("port-unicode-digits", origins("https://shop.example.com:\u0661\u0662"), [(C("allow_origin[0]"), "gravicors.E026")]),
+    # --- non-ASCII hosts ---
+    ("idn", origins("https://bücher.example"), [(C("allow_origin[0]"), "gravicors.E026")]),
+    ("idn-wildcard", origins("https://*.bücher.example"), [(C("allow_origin[0]"), "gravicors.E026")]),
+    # --- wildcards ---
+    ("wildcard-co-uk", origins("https://*.co.uk"), [(C("allow_origin[0]"), "gravicors.E029")]),
+    ("wildcard-com", origins("https://*.com"), [(C("allow_origin[0]"), "gravicors.E029")]),
+    ("wildcard-private-suffix", origins("https://*.github.io"), [(C("allow_origin[0]"), "gravicors.E029")]),
+    ("wildcard-unknown-tld", origins("https://*.intranet"), [(C("allow_origin[0]"), "gravicors.E029")]),
+    ("wildcard-partial-label", origins("https://*shop.example.com"), [(C("allow_origin[0]"), "gravicors.E022")]),
+    ("wildcard-two", origins("https://*.*.example.com"), [(C("allow_origin[0]"), "gravicors.E022")]),
+    ("wildcard-middle", origins("https://shop.*.example.com"), [(C("allow_origin[0]"), "gravicors.E022")]),
+    ("wildcard-ip", origins("https://*.0.0.1"), [(C("allow_origin[0]"), "gravicors.E022")]),
+    ("wildcard-alone", origins("https://*"), [(C("allow_origin[0]"), "gravicors.E022")]),
+    ("bad-regex", origins(r"https://(shop\.example\.com"), [(C("allow_origin[0]"), "gravicors.E021")]),
+    # --- http:// with credentials ---
+    ("http-credentials", origins("http://shop.example.com", **CRED), [(C("allow_origin[0]"), "gravicors.E028")]),
+    ("http-credentials-port", origins("http://shop.example.com:8080", **CRED), [(C("allow_origin[0]"), "gravicors.E028")]),
+    ("http-wildcard-credentials", origins("http://*.example.com", **CRED), [(C("allow_origin[0]"), "gravicors.E028")]),
+    ("http-private-ip-credentials", origins("http://192.168.1.10", **CRED), [(C("allow_origin[0]"), "gravicors.E028")]),
+    ("http-localhost-lookalike", origins("http://localhost.evil.net", **CRED), [(C("allow_origin[0]"), "gravicors.E028")]),
+    (
+        "insecure-opt-in-keeps-shape-rules",
+        origins("http://shop.example.com/", dangerously_allow_insecure_origins=True, **CRED),
+        [(C("allow_origin[0]"), "gravicors.E020")],
+    ),
+    # --- methods ---
+    ("connect", cfg({"allow_methods": ["GET", "CONNECT"]}), [(C("allow_methods[1]"), "gravicors.E032")]),
+    ("track-any-case", cfg({"allow_methods": ["track"]}), [(C("allow_methods[0]"), "gravicors.E032")]),
+    ("method-with-space", cfg({"allow_methods": ["GET POST"]}), [(C("allow_methods[0]"), "gravicors.E030")]),
+    ("method-empty", cfg({"allow_methods": [""]}), [(C("allow_methods[0]"), "gravicors.E030")]),
+    ("method-comma", cfg({"allowMethods": ["GET,POST"]}), [(C("allow_methods[0]"), "gravicors.E030")]),
+    # --- request headers ---
+    ("cookie", cfg({"allow_headers": ["content-type", "Cookie"]}), [(C("allow_headers[1]"), "gravicors.E033")]),
+    ("host", cfg({"allow_headers": ["host"]}), [(C("allow_headers[0]"), "gravicors.E033")]),
+    ("sec-prefix", cfg({"allow_headers": ["Sec-Fetch-Site"]}), [(C("allow_headers[0]"), "gravicors.E033")]),
+    ("proxy-prefix", cfg({"allow_headers": ["Proxy-Authorization"]}), [(C("allow_headers[0]"), "gravicors.E033")]),
+    ("origin-header", cfg({"allow_headers": ["Origin"]}), [(C("allow_headers[0]"), "gravicors.E033")]),
+    ("acrh-header", cfg({"allow_headers": ["Access-Control-Request-Headers"]}), [(C("allow_headers[0]"), "gravicors.E034")]),
+    ("acao-header", cfg({"allowHeaders": ["access-control-allow-origin"]}), [(C("allow_headers[0]"), "gravicors.E034")]),
+    ("header-space", cfg({"allow_headers": ["content type"]}), [(C("allow_headers[0]"), "gravicors.E031")]),
+    # --- exposed headers ---
+    ("expose-star-credentials", cfg({"expose_headers": ["*"], **CRED}), [(C("expose_headers[0]"), "gravicors.E035")]),
+    ("expose-set-cookie", cfg({"expose_headers": ["x-request-id", "Set-Cookie"]}), [(C("expose_headers[1]"), "gravicors.E036")]),
+    ("expose-set-cookie2", cfg({"exposeHeaders": ["set-cookie2"]}), [(C("expose_headers[0]"), "gravicors.E036")]),
+    ("expose-not-token", cfg({"expose_headers": ["x:y"]}), [(C("expose_headers[0]"), "gravicors.E031")]),
+    # --- max_age ---
+    ("max-age-below", cfg({"max_age": -2}), [(C("max_age"), "gravicors.E040")]),
+    ("max-age-above", cfg({"maxAge": 86401}), [(C("max_age"), "gravicors.E040")]),
+    ("max-age-string", cfg({"max_age": "600"}), [(C("max_age"), "gravicors.E003")]),
+    # --- private network ---
+    ("pna-star", origins("*", allow_private_network=True), [(C("allow_private_network"), "gravicors.E050")]),
+    (
+        "pna-star-any-origin-opt-in",
+        origins("*", allow_private_network=True, dangerously_allow_any_origin_with_credentials=True, **CRED),
+        [(C("allow_private_network"), "gravicors.E050")],
+    ),
+    # --- structure ---
+    ("field-twice", cfg({"allowOrigin": [SHOP], "allow_origin": [SHOP]}), [(C("allowOrigin"), "gravicors.E005")]),
+    ("unknown-cors-field", cfg({"allow_origins": [SHOP]}), [(C("allow_origins"), "gravicors.E001")]),
+    ("opt-in-camel-case-unknown", cfg({"dangerouslyAllowNullOrigin": True}), [(C("dangerouslyAllowNullOrigin"), "gravicors.E001")]),
+    ("bad-boolean", cfg({"allow_credentials": "maybe"}), [(C("allow_credentials"), "gravicors.E003")]),
+    ("bad-opt-in-boolean", cfg({"dangerously_allow_null_origin": "perhaps"}), [(C("dangerously_allow_null_origin"), "gravicors.E003")]),
+    ("missing-name", {"apis": [{"context_path": "/orders"}]}, [("apis[0].name", "gravicors.E002")]),
+    ("no-binding", {"apis": [{"name": "orders"}]}, [("apis[0]", "gravicors.E011")]),
+    ("two-bindings", {"apis": [{"name": "o", "context_path": "/o", "blueprint": "o"}]}, [("apis[0]", "gravicors.E011")]),
+    ("context-path-dotdot", cfg(context_path="/api/../orders"), [("apis[0].context_path", "gravicors.E012")]),
+    ("context-path-trailing-slash", cfg(context_path="/orders/"), [("apis[0].context_path", "gravicors.E012")]),
+    ("unknown-policy", cfg(policies=[{"name": "nope"}]), [("apis[0].policies[0].name", "gravicors.E014")]),
+    ("policy-config", cfg(policies=[{"name": "key", "config": {}}]), [("apis[0].policies[0].config.keys", "gravicors.E002")]),
+    ("bad-entrypoint", cfg(entrypoints=["grpc"]), [("apis[0].entrypoints[0]", "gravicors.E003")]),
+    (
+        "duplicates",
+        {"apis": [{"name": "a", "context_path": "/a"}, {"name": "a", "context_path": "/a"}]},
+        [("apis[1].name", "gravicors.E010"), ("apis[1].context_path", "gravicors.E013")],
+    ),
+    ("not-an-object", ["apis"], [("", "gravicors.E004")]),
+    # --- several rules at once: one ConfigError names them all ---
+    (
+        "everything-at-once",
+        cfg(
+            {
+                "allow_origin": ["*", "null", "https://a.example.com:443", "http://b.example.com", "https://*.co.uk", "https://bücher.example", "https://c.example.com/"],
+                "allow_credentials": True,
+                "allow_methods": ["GET", "CONNECT", "get"],
+                "allow_headers": ["Cookie", "Sec-Fetch-Mode", "access-control-allow-origin", "x-ok"],
+                "expose_headers": ["*", "Set-Cookie"],
+                "allow_private_network": True,
+                "max_age": 100000,
+            }
+        ),
+        [
+            (C("allow_origin[0]"), "gravicors.E023"),
+            (C("allow_origin[1]"), "gravicors.E024"),
+            (C("allow_origin[2]"), "gravicors.E025"),
+            (C("allow_origin[3]"), "gravicors.E028"),
+            (C("allow_origin[4]"), "gravicors.E029"),
+            (C("allow_origin[5]"), "gravicors.E026"),
+            (C("allow_origin[6]"), "gravicors.E020"),
+            (C("allow_private_network"), "gravicors.E050"),
+            (C("allow_methods[1]"), "gravicors.E032"),
+            (C("allow_headers[0]"), "gravicors.E033"),
+            (C("allow_headers[1]"), "gravicors.E033"),
+            (C("allow_headers[2]"), "gravicors.E034"),
+            (C("expose_headers[0]"), "gravicors.E035"),
+            (C("expose_headers[1]"), "gravicors.E036"),
+            (C("max_age"), "gravicors.E040"),
+        ],
+    ),
+    (
+        "two-apis-both-bad",
+        {
+            "apis": [
+                {"name": "a", "context_path": "/a", "cors": {"allow_origin": ["null"], "allow_methods": ["TRACK"]}},
+                {"name": "b", "context_path": "/b", "cors": {"allow_origin": ["*"], "allow_credentials": True, "max_age": -5}},
+            ]
+        },
+        [
+            ("apis[0].cors.allow_origin[0]", "gravicors.E024"),
+            ("apis[0].cors.allow_methods[0]", "gravicors.E032"),
+            ("apis[1].cors.allow_origin[0]", "gravicors.E023"),
+            ("apis[1].cors.max_age", "gravicors.E040"),
+        ],
+    ),
+    (
+        "disabled-cors-is-checked-too",
+        {"apis": [{"name": "a", "context_path": "/a", "cors": {"enabled": False, "allow_origin": ["*"], "allow_credentials": True}}]},
+        [("apis[0].cors.allow_origin[0]", "gravicors.E023")],
+    ),
+]
+
+# Configs that look risky but are accepted (each a deliberate choice or an opt-in).
+ACCEPTED: list[tuple[str, Any]] = [
+    ("star-without-credentials", origins("*")),
+    ("star-credentials-opt-in", origins("*", dangerously_allow_any_origin_with_credentials=True, **CRED)),
+    ("null-opt-in", origins("null", dangerously_allow_null_origin=True)),
+    ("null-opt-in-string-true", origins("null", dangerously_allow_null_origin="true")),
+    ("http-without-credentials", origins("http://shop.example.com")),
+    ("http-insecure-opt-in", origins("http://shop.example.com", dangerously_allow_insecure_origins=True, **CRED)),
+    ("http-localhost-credentials", origins("http://localhost:3000", "http://app.localhost", **CRED)),
+    ("http-loopback-credentials", origins("http://127.0.0.1:8080", "http://127.1.2.3", "http://[::1]:5000", **CRED)),
+    ("http-localhost-wildcard-credentials", origins("http://*.localhost", **CRED)),
+    ("wildcard-registrable", origins("https://*.example.co.uk", "https://*.example.com:8443", "https://*.user.github.io")),
+    ("upper-case-origin", origins("HTTPS://Shop.Example.COM")),
+    ("ipv6", origins("https://[2001:db8::1]:8443")),
+    ("underscore-host", origins("https://my_app.example.com")),
+    ("port-on-other-scheme", origins("http://shop.example.com:443", "https://shop.example.com:80")),
+    ("other-scheme", origins("chrome-extension://abcdefghijklmnop", "app://local")),
+    ("regex", origins(r"https://[a-z0-9-]+\.example\.com", r"^https://(a|b)\.example\.org$")),
+    ("trace-is-a-warning", cfg({"allow_methods": ["GET", "TRACE"]})),
+    ("star-everywhere-without-credentials", cfg({"allow_origin": "*", "allow_methods": "*", "allow_headers": "*", "expose_headers": "*"})),
+    ("star-headers-with-credentials", cfg({"allow_origin": [SHOP], "allow_headers": ["*"], "allow_methods": ["*"], **CRED})),
+    ("safe-headers", cfg({"allow_headers": ["content-type", "authorization", "x-requested-with"], "expose_headers": ["x-request-id", "content-length"]})),
+    ("max-age-bounds", {"apis": [{"name": "a", "context_path": "/a", "cors": {"max_age": -1}}, {"name": "b", "context_path": "/b", "cors": {"max_age": 86400}}]}),
+    ("pna-explicit-origin", origins(SHOP, allow_private_network=True)),
+    ("disabled-empty", cfg({"enabled": False})),
+]
+
+
+def problems_of(raw: Any) -> list[tuple[str, str]]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(raw, POLICIES)
+    return sorted((p.path, p.id) for p in caught.value.problems)
+
+
+@pytest.mark.parametrize(("config", "expected"), [pytest.param(c, e, id=i) for i, c, e in REFUSED])
+def test_refused_config_names_every_problem_and_nothing_else(config: Any, expected: list[tuple[str, str]]) -> None:
+    assert problems_of(config) == sorted(expected)
+
+
+@pytest.mark.parametrize("config", [pytest.param(c, id=i) for i, c in ACCEPTED])
+def test_accepted_config(config: Any) -> None:
+    load_config(config, POLICIES)
+
+
+def test_table_is_large_and_its_row_ids_unique() -> None:
+    assert len(REFUSED) >= 50
+    names = [row[0] for row in REFUSED] + [row[0] for row in ACCEPTED]
+    assert len(names) == len(set(names))
+
+
+def test_every_error_rule_is_exercised_by_the_table() -> None:
+    fired = {rule for _, _, expected in REFUSED for _, rule in expected}
+    # E004 for an unreadable file is shown below; every other error id has a row.
+    errors = {rule for rule in RULES if ".E" in rule}
+    assert errors - fired == set()
+    assert fired <= set(RULES)
+
+
+def test_rule_ids_are_unique_well_formed_and_have_a_hint() -> None:
+    # RULES is a dict literal: a repeated key would silently replace the first, so
+    # read the source to see every key as written.
+    tree = ast.parse(Path(errors_module.__file__).read_text(encoding="utf-8"))
+    (rules_node,) = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "RULES"
+    ]
+    assert isinstance(rules_node, ast.Dict)
+    keys = [ast.literal_eval(k) for k in rules_node.keys if k is not None]
+    assert len(keys) == len(set(keys)) == len(RULES)
+    for rule, (title, hint) in RULES.items():
+        assert re.fullmatch(r"gravicors\.[EW]\d{3}", rule)
+        assert title.strip() and hint.strip(), rule
+
+
+def test_ids_of_released_rules_keep_their_meaning() -> None:
+    # Ids are public (users grep logs and silence warnings by id): never renumbered.
+    assert RULES["gravicors.E020"][0] == "origin is not scheme://host[:port]"
+    assert RULES["gravicors.E023"][0] == "'*' origin with allow_credentials"
+    assert RULES["gravicors.E024"][0] == "'null' origin"
+    assert RULES["gravicors.E029"][0] == "wildcard covers a whole public suffix"
+    assert RULES["gravicors.E050"][0] == "allow_private_network with a '*' origin"
+
+
+def test_unreadable_config_file(tmp_path: Path) -> None:
+    assert problems_of(str(tmp_path / "missing.json")) == [("", "gravicors.E004")]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    assert problems_of(str(bad)) == [("", "gravicors.E004")]
+
+
+def test_config_file_gets_the_same_checks(tmp_path: Path) -> None:
+    path = tmp_path / "gravicors.json"
+    path.write_text(json.dumps(origins("*", **CRED)), encoding="utf-8")
+    assert problems_of(str(path)) == [(C("allow_origin[0]"), "gravicors.E023")]
+
+
+def test_message_carries_path_id_detail_and_hint() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(origins(SHOP, "https://shop.example.com:443"), POLICIES)
+    text = str(caught.value)
+    assert "apis[0].cors.allow_origin[1]: gravicors.E025" in text
+    assert "'https://shop.example.com:443'" in text
+    assert RULES["gravicors.E025"][1] in text
+
+
+def test_idn_message_suggests_the_punycode() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(origins("https://bücher.example"), POLICIES)
+    assert "xn--bcher-kva.example" in str(caught.value)
+
+
+def test_opt_ins_are_loaded_and_default_to_false() -> None:
+    loaded = load_config(origins(SHOP), POLICIES)["apis"][0]["cors"]
+    for option in (
+        "dangerously_allow_any_origin_with_credentials",
+        "dangerously_allow_null_origin",
+        "dangerously_allow_insecure_origins",
+    ):
+        assert loaded[option] is False
+    opted = load_config(origins("null", dangerously_allow_null_origin=True), POLICIES)["apis"][0]["cors"]
+    assert opted["dangerously_allow_null_origin"] is True
+
+
+# --- Through the extension: the app does not start; reconfigure keeps the old config ---
+
+
+class _Plugin:
+    @hookimpl
+    def gravicors_register_policies(self) -> list[type[Policy]]:
+        return [_KeyPolicy]
+
+
+def _app() -> Flask:
+    app = Flask(__name__)
+
+    @app.get("/orders")
+    def orders() -> str:
+        return "ok"
+
+    return app
+
+
+def test_init_app_refuses_and_leaves_the_app_untouched() -> None:
+    app = _app()
+    app.config["GRAVICORS"] = origins("*", "null", **CRED)
+    with pytest.raises(ConfigError) as caught:
+        GraviCORS(app, plugins=[_Plugin()], entry_points=False)
+    assert caught.value.ids == {"gravicors.E023", "gravicors.E024"}
+    assert not isinstance(app.wsgi_app, CorsMiddleware)
+    assert "gravicors" not in app.extensions
+
+
+def test_reconfigure_refuses_and_the_old_config_stays() -> None:
+    app = _app()
+    app.config["GRAVICORS"] = origins(SHOP)
+    ext = GraviCORS(app, plugins=[_Plugin()], entry_points=False)
+    with pytest.raises(ConfigError) as caught:
+        ext.reconfigure(origins("https://*.com", **CRED, allow_methods=["CONNECT"]), app=app)
+    assert caught.value.ids == {"gravicors.E029", "gravicors.E032"}
+    client = app.test_client()
+    assert client.get("/orders", headers={"Origin": SHOP}).headers["Access-Control-Allow-Origin"] == SHOP
+    assert "Access-Control-Allow-Origin" not in client.get("/orders", headers={"Origin": "https://evil.com"}).headers
+
+
+# --- Warnings: logged once when the config takes effect, never refused ---
+
+
+@pytest.mark.parametrize(
+    ("cors", "entrypoints", "debug", "ids"),
+    [
+        ({"allow_origin": ["*"]}, None, False, ["gravicors.W002"]),
+        ({"allow_origin": ["*"]}, None, True, []),
+        ({"allow_origin": [SHOP]}, ["websocket"], False, ["gravicors.W001"]),
+        ({"allow_origin": [SHOP], "allow_methods": ["GET", "trace"]}, None, False, ["gravicors.W003"]),
+        ({"allow_origin": [SHOP], "max_age": 7201}, None, False, ["gravicors.W004"]),
+        ({"allow_origin": [SHOP], "max_age": 7200}, None, False, []),
+        ({"allow_origin": ["null"], "dangerously_allow_null_origin": True}, None, False, ["gravicors.W005"]),
+        (
+            {"allow_origin": ["*"], "allow_credentials": True, "dangerously_allow_any_origin_with_credentials": True},
+            None,
+            True,
+            ["gravicors.W005"],
+        ),
+        ({"allow_origin": [SHOP], "allow_methods": ["get", "PATCH", "patch", "Post"]}, None, False, ["gravicors.W006"]),
+        ({"allow_origin": [SHOP], "allow_methods": ["GET", "POST"]}, None, False, []),
+    ],
+)
+def test_warnings_are_logged_once_at_start(
+    cors: dict[str, Any], entrypoints: list[str] | None, debug: bool, ids: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = _app()
+    app.debug = debug
+    extra = {"entrypoints": entrypoints} if entrypoints else {}
+    app.config["GRAVICORS"] = cfg(cors, **extra)
+    with caplog.at_level(logging.WARNING, logger="flask_gravicors"):
+        GraviCORS(app, plugins=[_Plugin()], entry_points=False)
+        client = app.test_client()
+        for _ in range(3):
+            client.get("/orders", headers={"Origin": SHOP})
+    logged = [r.getMessage().split(":")[0] for r in caplog.records if r.name == "flask_gravicors" and r.levelno >= logging.WARNING]
+    assert logged == ids
