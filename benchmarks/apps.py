@@ -1,0 +1,138 @@
+"""The benchmarked apps: one Flask app, built bare, with flask-cors, or with flask_gravicors.
+
+Every variant has the same view and the same routes; only the CORS layer differs.
+Also importable by gunicorn (``apps:server_app("gravicors", 1)``), which is how
+the wrk mode serves them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from flask_gravicors import GraviCORS, Policy, hookimpl
+
+ALLOWED_ORIGIN = "https://app.example.com"
+DISALLOWED_ORIGIN = "https://evil.example.net"
+REGEX_ORIGIN = "https://shop.tenant500.example.com"
+API_KEY = "bench-key-1"
+
+METHODS = ["GET", "POST", "PUT", "DELETE"]
+ALLOW_HEADERS = ["content-type", "authorization", "x-request-id"]
+EXPOSE_HEADERS = ["x-request-id"]
+
+
+def exact_origins(count: int) -> list[str]:
+    """``count`` exact origins with :data:`ALLOWED_ORIGIN` in the middle of the list
+    (flask-cors scans the list, so the middle is its average case)."""
+    origins = [f"https://app{i}.example.com" for i in range(count - 1)]
+    origins.insert(len(origins) // 2, ALLOWED_ORIGIN)
+    return origins
+
+
+def regex_origins(count: int) -> list[str]:
+    """Regex entries; :data:`REGEX_ORIGIN` matches entry 500."""
+    return [rf"https://[a-z0-9-]+\.tenant{i}\.example\.com" for i in range(count)]
+
+
+def glob_origins(count: int) -> list[str]:
+    """Subdomain wildcards with the same meaning as :func:`regex_origins`."""
+    return [f"https://*.tenant{i}.example.com" for i in range(count)]
+
+
+def origin_list(kind: str, count: int) -> list[str]:
+    return {"exact": exact_origins, "regex": regex_origins, "glob": glob_origins}[kind](count)
+
+
+def make_base_app() -> Flask:
+    app = Flask("bench")
+
+    @app.route("/api/items", methods=METHODS)
+    def items() -> Any:
+        return {"items": [1, 2, 3]}
+
+    return app
+
+
+class PassPolicy(Policy):
+    """A policy that lets every request through (the chain's own cost)."""
+
+    name = "bench-pass"
+
+    def on_request(self, request: Any) -> None:
+        return None
+
+
+@hookimpl
+def gravicors_register_policies() -> list[type[Policy]]:
+    return [PassPolicy]
+
+
+class _PassPlugin:
+    gravicors_register_policies = staticmethod(gravicors_register_policies)
+
+
+def gravicors_api(origins: list[str], policies: list[dict[str, Any]] | None = None, **cors: Any) -> dict[str, Any]:
+    return {
+        "name": "api",
+        "context_path": "/api",
+        "cors": {
+            "enabled": True,
+            "allow_origin": origins,
+            "allow_methods": METHODS,
+            "allow_headers": ALLOW_HEADERS,
+            "allow_credentials": True,
+            "max_age": 600,
+            "expose_headers": EXPOSE_HEADERS,
+            "run_policies": False,
+            **cors,
+        },
+        "policies": policies or [],
+    }
+
+
+TWO_POLICIES = [{"name": "api-key", "config": {"keys": [API_KEY]}}, {"name": "bench-pass"}]
+
+
+def make_app(variant: str, origins: list[str] | None = None, *, policies: list[dict[str, Any]] | None = None) -> Flask:
+    """``variant``: ``bare``, ``flask-cors``, ``gravicors`` or ``gravicors-nochain``
+    (flask_gravicors with its policy hooks removed from Flask: "no chain at all")."""
+    app = make_base_app()
+    if variant == "bare":
+        return app
+    assert origins is not None
+    if variant == "flask-cors":
+        from flask_cors import CORS
+
+        CORS(
+            app,
+            resources={
+                r"/api/*": {
+                    "origins": origins,
+                    "methods": METHODS,
+                    "allow_headers": ALLOW_HEADERS,
+                    "expose_headers": EXPOSE_HEADERS,
+                    "supports_credentials": True,
+                    "max_age": 600,
+                }
+            },
+        )
+        return app
+    GraviCORS(app, apis=[gravicors_api(origins, policies)], plugins=[_PassPlugin])
+    if variant == "gravicors-nochain":
+        from flask_gravicors import extension
+
+        for funcs, hook in ((app.before_request_funcs, "_before_request"), (app.after_request_funcs, "_after_request")):
+            hooks = funcs.get(None, [])
+            hooks[:] = [f for f in hooks if f is not getattr(extension, hook, None)]
+            if not hooks:
+                funcs.pop(None, None)
+    elif variant != "gravicors":
+        raise ValueError(variant)
+    return app
+
+
+def server_app(variant: str, count: int = 1) -> Flask:
+    """The app gunicorn serves in the wrk mode: ``count`` exact origins."""
+    return make_app(variant, None if variant == "bare" else exact_origins(count))

@@ -1,0 +1,516 @@
+"""flask_gravicors against bare Flask and flask-cors: the targets of issue 5.
+
+    python3 benchmarks/bench.py            # in-process WSGI table (a few minutes)
+    python3 benchmarks/bench.py --quick    # same cases, fewer and shorter repeats
+    python3 benchmarks/bench.py wrk        # gunicorn (1 sync worker) + wrk on 127.0.0.1
+
+In-process mode: the WSGI callables are called directly. Each case's environ is
+built once and copied per call; the body is consumed and ``close()`` called.
+Every (case, app) cell is calibrated to a batch of about ``--batch-ms``, then the
+repeats are interleaved (each repeat runs every cell once, in a shuffled order),
+so load from other processes hits all cells alike. Cells report the median
+µs per request over the repeats and the min–max of the repeats; ratios are
+medians over medians from the same run. Speed is only ever measured here, never
+asserted in a test.
+
+Needs the ``bench`` extras (flask-cors, gunicorn) and, for ``wrk``, the wrk binary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import apps  # noqa: E402
+import flask  # noqa: E402
+import flask_cors  # noqa: E402
+from werkzeug.test import EnvironBuilder  # noqa: E402
+
+import flask_gravicors  # noqa: E402
+
+WSGI = Callable[..., Any]
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def environ(method: str, headers: dict[str, str], path: str = "/api/items") -> dict[str, Any]:
+    return EnvironBuilder(path=path, method=method, headers=headers, base_url="http://localhost").get_environ()
+
+
+def get(origin: str, **extra: str) -> dict[str, Any]:
+    return environ("GET", {"Origin": origin, **extra})
+
+
+def preflight(origin: str, method: str = "PUT", headers: str | None = "content-type,authorization") -> dict[str, Any]:
+    h = {"Origin": origin, "Access-Control-Request-Method": method}
+    if headers is not None:
+        h["Access-Control-Request-Headers"] = headers
+    return environ("OPTIONS", h)
+
+
+def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+    _start_response.last = (status, headers)  # type: ignore[attr-defined]
+
+
+def call(app: WSGI, env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    it = app(env.copy(), _start_response)
+    try:
+        body = b"".join(it)
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+    status, headers = _start_response.last  # type: ignore[attr-defined]
+    return status, headers, body
+
+
+def batch(app: WSGI, env: dict[str, Any], n: int) -> float:
+    """µs per request over ``n`` calls."""
+    copy = env.copy
+    sr = _start_response
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        it = app(copy(), sr)
+        for _chunk in it:
+            pass
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+    return (time.perf_counter_ns() - t0) / n / 1000
+
+
+@dataclass
+class Cell:
+    key: str
+    app: WSGI
+    env: dict[str, Any]
+    n: int = 1
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    def text(self) -> str:
+        return f"{fmt(self.median)} ({fmt(min(self.samples))}–{fmt(max(self.samples))})"
+
+
+def fmt(us: float) -> str:
+    if us >= 1000:
+        return f"{us / 1000:,.1f} ms"
+    return f"{us:.1f}" if us >= 10 else f"{us:.2f}"
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def header(headers: list[tuple[str, str]], name: str) -> str | None:
+    for k, v in headers:
+        if k.lower() == name.lower():
+            return v
+    return None
+
+
+def expect(cell: Cell, status: str, acao: str | None) -> None:
+    """Fail loudly if a flask_gravicors cell does not answer as the case says."""
+    got_status, headers, _ = call(cell.app, cell.env)
+    got_acao = header(headers, "Access-Control-Allow-Origin")
+    if not got_status.startswith(status) or got_acao != acao:
+        raise SystemExit(f"{cell.key}: expected {status} / ACAO {acao!r}, got {got_status} / {got_acao!r}")
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+def build_cells(quick: bool) -> tuple[dict[str, Cell], dict[str, float]]:
+    """Every app and request of the table; returns the cells and set-up facts."""
+    info: dict[str, float] = {}
+    bare = apps.make_app("bare")
+    cells: dict[str, Cell] = {}
+
+    def add(key: str, app: WSGI, env: dict[str, Any]) -> Cell:
+        cells[key] = Cell(key, app, env)
+        return cells[key]
+
+    add("bare:get", bare, get(apps.ALLOWED_ORIGIN))
+    add("bare:options", bare, preflight(apps.ALLOWED_ORIGIN))
+
+    for count in (1, 10_000, 100_000):
+        origins = apps.exact_origins(count)
+        fc = apps.make_app("flask-cors", origins)
+        gc_app = apps.make_app("gravicors", origins)
+        for variant, app in (("flask-cors", fc), ("gravicors", gc_app)):
+            add(f"{variant}:exact{count}:allowed", app, get(apps.ALLOWED_ORIGIN))
+            add(f"{variant}:exact{count}:disallowed", app, get(apps.DISALLOWED_ORIGIN))
+        expect(cells[f"gravicors:exact{count}:allowed"], "200", apps.ALLOWED_ORIGIN)
+        expect(cells[f"gravicors:exact{count}:disallowed"], "200", None)
+        if count == 1:
+            for variant, app in (("flask-cors", fc), ("gravicors", gc_app)):
+                add(f"{variant}:preflight", app, preflight(apps.ALLOWED_ORIGIN))
+                add(f"{variant}:preflight-bad-method", app, preflight(apps.ALLOWED_ORIGIN, "PATCH"))
+                add(f"{variant}:preflight-bad-origin", app, preflight(apps.DISALLOWED_ORIGIN))
+            big = ",".join(f"x-h{i}" for i in range(20_000))[: 64 * 1024]
+            add("gravicors:preflight-64k", gc_app, preflight(apps.ALLOWED_ORIGIN, "PUT", big.rstrip(",")))
+            expect(cells["gravicors:preflight"], "200", apps.ALLOWED_ORIGIN)
+            expect(cells["gravicors:preflight-bad-method"], "400", None)
+            expect(cells["gravicors:preflight-bad-origin"], "400", None)
+            expect(cells["gravicors:preflight-64k"], "400", None)
+
+    for kind in ("regex", "glob"):
+        # flask-cors has no subdomain wildcards: it gets the equivalent regexes.
+        fc = apps.make_app("flask-cors", apps.regex_origins(1000))
+        gc_app = apps.make_app("gravicors", apps.origin_list(kind, 1000))
+        add(f"flask-cors:{kind}1000:allowed", fc, get(apps.REGEX_ORIGIN))
+        add(f"gravicors:{kind}1000:allowed", gc_app, get(apps.REGEX_ORIGIN))
+        expect(cells[f"gravicors:{kind}1000:allowed"], "200", apps.REGEX_ORIGIN)
+
+    one = apps.exact_origins(1)
+    nochain = apps.make_app("gravicors-nochain", one)
+    add("gravicors-nochain:exact1:allowed", nochain, get(apps.ALLOWED_ORIGIN))
+    two = apps.make_app("gravicors", one, policies=apps.TWO_POLICIES)
+    add("gravicors-2policies:exact1:allowed", two, get(apps.ALLOWED_ORIGIN, **{"X-Gravitee-Api-Key": apps.API_KEY}))
+    expect(cells["gravicors-nochain:exact1:allowed"], "200", apps.ALLOWED_ORIGIN)
+    expect(cells["gravicors-2policies:exact1:allowed"], "200", apps.ALLOWED_ORIGIN)
+
+    # init_app with 100 000 exact origins: time (no tracing), then memory (traced).
+    origins = apps.exact_origins(100_000)
+    for variant in ("gravicors", "flask-cors"):
+        times = []
+        for _ in range(1 if quick else 3):
+            gc.collect()
+            t0 = time.perf_counter()
+            apps.make_app(variant, origins)
+            times.append(time.perf_counter() - t0)
+        info[f"{variant}:init_s"] = statistics.median(times)
+        gc.collect()
+        tracemalloc.start()
+        kept = apps.make_app(variant, origins)
+        current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        del kept
+        info[f"{variant}:init_kept_mb"] = current / 2**20
+        info[f"{variant}:init_peak_mb"] = peak / 2**20
+    return cells, info
+
+
+def run_inprocess(args: argparse.Namespace) -> None:
+    started = time.time()
+    cells, info = build_cells(args.quick)
+    # Set-up garbage out of the way, and the 100 000-origin lists out of the
+    # collector's full passes, so no cell pays for another's set-up.
+    gc.collect()
+    gc.freeze()
+    order = list(cells.values())
+    for cell in order:  # warm up (fills the regex decision cache), then calibrate
+        batch(cell.app, cell.env, 3)
+        one = batch(cell.app, cell.env, 1)
+        cell.n = max(1, min(int(args.batch_ms * 1000 / max(one, 0.01)), 50_000))
+        one = batch(cell.app, cell.env, cell.n)
+        cell.n = max(1, int(args.batch_ms * 1000 / max(one, 0.01)))
+    rng = random.Random(5)
+    for rep in range(args.repeats):
+        rng.shuffle(order)
+        for cell in order:
+            cell.samples.append(batch(cell.app, cell.env, cell.n))
+        print(f"\rrepeat {rep + 1}/{args.repeats}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    print_table(cells, info, args, time.time() - started)
+
+
+def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.Namespace, elapsed: float) -> None:
+    c = cells
+    bare_get, bare_opt = c["bare:get"], c["bare:options"]
+    met_all: list[bool] = []
+
+    def verdict(ok: bool) -> str:
+        met_all.append(ok)
+        return "met" if ok else "**not met**"
+
+    rows: list[tuple[str, str, str, str, str, str, str]] = []
+
+    def ratio_row(label: str, bare: Cell, fc: Cell | None, gv: Cell, limit: float) -> None:
+        r = gv.median / bare.median
+        fc_text = f"{fc.text()} = {fc.median / bare.median:,.2f}×" if fc else "–"
+        rows.append((label, bare.text(), fc_text, gv.text(), f"{r:.3f}×", f"≤ {limit:.2f}×", verdict(r <= limit)))
+
+    for count in (1, 10_000, 100_000):
+        ratio_row(
+            f"allowed GET, {count:,} exact origin{'s' if count > 1 else ''}",
+            bare_get,
+            c[f"flask-cors:exact{count}:allowed"],
+            c[f"gravicors:exact{count}:allowed"],
+            1.05,
+        )
+    for count in (1, 10_000, 100_000):
+        ratio_row(
+            f"disallowed-origin GET, {count:,} exact origin{'s' if count > 1 else ''}",
+            bare_get,
+            c[f"flask-cors:exact{count}:disallowed"],
+            c[f"gravicors:exact{count}:disallowed"],
+            1.05,
+        )
+    ratio_row("allowed GET, 1,000 regex origins", bare_get, c["flask-cors:regex1000:allowed"], c["gravicors:regex1000:allowed"], 1.10)
+    ratio_row(
+        "allowed GET, 1,000 glob origins (flask-cors: same as regexes)",
+        bare_get,
+        c["flask-cors:glob1000:allowed"],
+        c["gravicors:glob1000:allowed"],
+        1.10,
+    )
+    ratio_row("valid preflight, run_policies off (vs bare automatic OPTIONS)", bare_opt, c["flask-cors:preflight"], c["gravicors:preflight"], 0.10)
+    speedup = c["flask-cors:preflight"].median / c["gravicors:preflight"].median
+    rows.append(
+        ("valid preflight: flask-cors ÷ flask_gravicors", "", "", "", f"{speedup:,.1f}× faster", "≥ 15×", verdict(speedup >= 15))
+    )
+    ratio_row("failed preflight: method (vs bare OPTIONS)", bare_opt, c["flask-cors:preflight-bad-method"], c["gravicors:preflight-bad-method"], 0.10)
+    ratio_row("failed preflight: origin (vs bare OPTIONS)", bare_opt, c["flask-cors:preflight-bad-origin"], c["gravicors:preflight-bad-origin"], 0.10)
+    big, normal = c["gravicors:preflight-64k"], c["gravicors:preflight"]
+    r = big.median / normal.median
+    rows.append(
+        (
+            "preflight with 64 KiB Access-Control-Request-Headers (vs a normal preflight)",
+            "",
+            "",
+            big.text(),
+            f"{r:.2f}×",
+            "≤ 2×",
+            verdict(r <= 2),
+        )
+    )
+
+    # Paired differences: repeat i of one cell ran in the same round as repeat i
+    # of the other, so their difference cancels most of the machine's drift.
+    def paired(a: Cell, b: Cell) -> tuple[float, float, float]:
+        d = sorted(x - y for x, y in zip(a.samples, b.samples))
+        q = statistics.quantiles(d, n=4) if len(d) >= 4 else [d[0], 0, d[-1]]
+        return statistics.median(d), q[0], q[-1]
+
+    chain, nochain = c["gravicors:exact1:allowed"], c["gravicors-nochain:exact1:allowed"]
+    d, lo, hi = paired(chain, nochain)
+    rows.append(
+        (
+            "API with no policies vs no chain at all (policy hooks removed)",
+            "",
+            "",
+            f"{chain.text()} vs {nochain.text()}",
+            f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f})",
+            "no measurable difference",
+            verdict(lo <= 0 <= hi),
+        )
+    )
+    two = c["gravicors-2policies:exact1:allowed"]
+    d, lo, hi = paired(two, chain)
+    rows.append(
+        (
+            "API with two policies that let the request through (api-key + a no-op)",
+            "",
+            "",
+            two.text(),
+            f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f})",
+            "≤ +5 µs",
+            verdict(d <= 5),
+        )
+    )
+    t = info["gravicors:init_s"]
+    rows.append(
+        (
+            "`init_app` with 100,000 exact origins",
+            "",
+            f"{info['flask-cors:init_s']:.2f} s, {info['flask-cors:init_kept_mb']:.1f} MB kept",
+            f"{t:.2f} s, {info['gravicors:init_kept_mb']:.1f} MB kept, {info['gravicors:init_peak_mb']:.1f} MB peak",
+            "",
+            "< 1 s, memory reported",
+            verdict(t < 1),
+        )
+    )
+
+    print()
+    print(
+        f"In-process WSGI, µs per request: median (min–max) of {args.repeats} interleaved repeats, "
+        f"each a batch of ~{args.batch_ms:g} ms{' (--quick)' if args.quick else ''}."
+    )
+    print(machine_note(elapsed))
+    print()
+    print("| case | bare Flask µs | flask-cors µs = ×bare | flask_gravicors µs | flask_gravicors | target | |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+    print(f"{sum(met_all)}/{len(met_all)} in-process targets met in this run.")
+
+
+def machine_note(elapsed: float | None = None) -> str:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    took = f"; run took {elapsed:.0f} s" if elapsed is not None else ""
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} CPUs, load average {load} "
+        f"(shared machine){took}; Python {platform.python_version()}, Flask {_version('flask')}, "
+        f"flask-cors {_version('flask-cors')}, flask_gravicors {flask_gravicors.__version__}."
+    )
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import version
+
+    return version(dist)
+
+
+# --------------------------------------------------------------------------- gunicorn + wrk
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"gunicorn on port {port} not ready after {timeout} s")
+
+
+def start_server(variant: str, count: int) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    spec = f'apps:server_app("{variant}", {count})'
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn",
+            "--workers", "1", "--worker-class", "sync",
+            "--bind", f"127.0.0.1:{port}",
+            "--chdir", os.path.dirname(os.path.abspath(__file__)),
+            "--log-level", "warning",
+            spec,
+        ],
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_ready(port, proc)
+    except BaseException:
+        stop_server(proc)
+        raise
+    return proc, port
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # gunicorn's graceful stop, worker included
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: only its worker
+            proc.wait()
+
+
+def wrk(port: int, seconds: float, origin: str) -> float:
+    out = subprocess.run(
+        ["wrk", "-t1", "-c4", f"-d{seconds:g}s", "--timeout", "5s", "-H", f"Origin: {origin}", f"http://127.0.0.1:{port}/api/items"],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
+    ).stdout
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise SystemExit(f"no Requests/sec in wrk output:\n{out}")
+
+
+def run_wrk(args: argparse.Namespace) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found (Debian: apt-get install wrk)")
+    started = time.time()
+    seconds = 2 if args.quick else args.seconds
+    rounds = 1 if args.quick else args.rounds
+    variants = ["bare", "gravicors", "flask-cors"]
+    results: dict[tuple[str, int], list[float]] = {}
+    servers: dict[tuple[str, int], tuple[subprocess.Popen[bytes], int]] = {}
+    try:
+        for count in args.origins:
+            for variant in variants:
+                servers[(variant, count)] = start_server(variant, count)
+        for (variant, count), (_, port) in servers.items():
+            wrk(port, 1, apps.ALLOWED_ORIGIN)  # warm-up
+        rng = random.Random(5)
+        keys = list(servers)
+        for rnd in range(rounds):
+            rng.shuffle(keys)
+            for key in keys:
+                results.setdefault(key, []).append(wrk(servers[key][1], seconds, apps.ALLOWED_ORIGIN))
+            print(f"\rround {rnd + 1}/{rounds}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+    finally:
+        for proc, _ in servers.values():
+            stop_server(proc)
+    print()
+    print(
+        f"gunicorn (1 sync worker) + wrk (-t1 -c4) on 127.0.0.1, allowed cross-origin GET: requests/s, "
+        f"median (min–max) of {rounds} interleaved rounds of {seconds:g} s."
+    )
+    print(machine_note(time.time() - started))
+    print()
+    print("| case | bare Flask req/s | flask-cors req/s = ×bare | flask_gravicors req/s | flask_gravicors | target | |")
+    print("|---|---|---|---|---|---|---|")
+    for count in args.origins:
+
+        def text(v: str) -> str:
+            r = results[(v, count)]
+            return f"{statistics.median(r):,.0f} ({min(r):,.0f}–{max(r):,.0f})"
+
+        bare = statistics.median(results[("bare", count)])
+        fc = statistics.median(results[("flask-cors", count)])
+        gv = statistics.median(results[("gravicors", count)])
+        ok = gv / bare >= 0.97
+        print(
+            f"| allowed GET, {count:,} exact origin{'s' if count > 1 else ''} | {text('bare')} | "
+            f"{text('flask-cors')} = {fc / bare:.2f}× | {text('gravicors')} | {gv / bare:.3f}× | ≥ 0.97× | "
+            f"{'met' if ok else '**not met**'} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", nargs="?", choices=["inprocess", "wrk"], default="inprocess")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats (a smoke run)")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 25, quick 7)")
+    parser.add_argument("--batch-ms", type=float, default=None, help="target ms per cell per repeat (default 40, quick 8)")
+    parser.add_argument("--seconds", type=float, default=5, help="wrk: duration of one measurement (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="wrk: interleaved rounds (default 3)")
+    parser.add_argument("--origins", type=int, nargs="+", default=[1, 10_000], help="wrk: origin-list sizes")
+    args = parser.parse_args()
+    if args.repeats is None:
+        args.repeats = 7 if args.quick else 25
+    if args.batch_ms is None:
+        args.batch_ms = 8 if args.quick else 40
+    if args.mode == "wrk":
+        run_wrk(args)
+    else:
+        run_inprocess(args)
+
+
+if __name__ == "__main__":
+    main()
