@@ -227,6 +227,10 @@ class Runtime:
         Exactly the string Flask routes on: no decoding, no case folding, ``+`` is
         not a space (flask-cors CVE-2024-6844, CVE-2024-6866).
         """
+        if path[:2] == "//" or path[:1] != "/":
+            # werkzeug routes on "/" + PATH_INFO.lstrip("/") (MapAdapter.match), so
+            # "//orders/1" reaches /orders' views: it must meet /orders' policies.
+            path = "/" + path.lstrip("/")
         by_path = self.by_path
         if by_path:
             if len(path) <= self.max_path:

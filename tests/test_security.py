@@ -1,0 +1,605 @@
+"""Hostile requests change nothing; one regression test per advisory in issue 4.
+
+Requests are made two ways: through werkzeug's test client (which percent-decodes
+the URL the way a WSGI server does), and as raw WSGI calls with a hand-made
+``environ``, for what the test client refuses to build (CR/LF in header values,
+``//`` paths, repeated headers joined by a server). Every response is checked for
+the invariants of issue 4: never a 500, never an ``Access-Control-Allow-Origin``
+for an origin the config does not allow, never CR or LF in a response header.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+from urllib.parse import unquote_to_bytes
+
+import pytest
+from flask import Blueprint, Flask, request
+from marshmallow import Schema, fields
+from werkzeug.test import EnvironBuilder
+
+from flask_gravicors import ConfigError, GraviCORS, Policy, hookimpl
+from flask_gravicors import core
+from flask_gravicors.core import MAX_REQUEST_HEADERS_ITEMS, MAX_REQUEST_HEADERS_LENGTH
+
+ALLOWED = "https://allowed.example.com"
+PARTNER = "https://*.partner.example.org"
+REGEX = r"https://app-[0-9]+\.example\.net"
+FOO, BAR = "https://foo.com", "https://bar.com"
+ADMIN_ORIGIN = "https://admin.example.com"
+
+ACAO = "Access-Control-Allow-Origin"
+ACAC = "Access-Control-Allow-Credentials"
+ACAPN = "Access-Control-Allow-Private-Network"
+
+
+# --- A counting policy and an app whose views say which API they belong to ---
+
+
+class _Label(Schema):
+    label = fields.String(required=True)
+    deny = fields.Boolean(load_default=False)
+
+
+class CountingPolicy(Policy):
+    """Counts its runs per label; with ``deny`` it answers 401 like an auth plan."""
+
+    name = "count"
+    config_schema = _Label
+    runs: dict[str, int] = {}
+
+    def on_request(self, request: Any) -> Any:
+        label = self.config["label"]
+        CountingPolicy.runs[label] = CountingPolicy.runs.get(label, 0) + 1
+        if self.config["deny"]:
+            return {"message": "denied"}, 401
+        return None
+
+
+class CountingPlugin:
+    @hookimpl
+    def gravicors_register_policies(self) -> list[type[Policy]]:
+        return [CountingPolicy]
+
+
+@pytest.fixture(autouse=True)
+def _reset_counts() -> Iterable[None]:
+    CountingPolicy.runs.clear()
+    yield
+    CountingPolicy.runs.clear()
+
+
+def counted(label: str, deny: bool = False) -> list[dict[str, Any]]:
+    return [{"name": "count", "config": {"label": label, "deny": deny}}]
+
+
+ORDERS_CORS = {
+    "enabled": True,
+    "allow_origin": [ALLOWED, PARTNER, REGEX, FOO, BAR],
+    "allow_methods": ["GET", "POST", "PUT"],
+    "allow_headers": ["content-type", "authorization", "x-api-key"],
+    "allow_credentials": True,
+    "expose_headers": ["x-request-id"],
+    "max_age": 600,
+}
+ADMIN_CORS = {"enabled": True, "allow_origin": [ADMIN_ORIGIN], "allow_methods": ["GET", "DELETE"], "allow_credentials": True}
+
+
+def api(name: str, path: str, cors: dict[str, Any] | None = None, deny: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": name, "context_path": path, "policies": counted(name, deny)}
+    if cors is not None:
+        out["cors"] = cors
+    return out
+
+
+def build_app(apis: list[dict[str, Any]], routes: Iterable[str] = ("/orders", "/orders/admin", "/api", "/Orders", "/ordersx", "/a+b", "/a b")) -> Flask:
+    """Routes ``<prefix>`` and ``<prefix>/<path:rest>`` for each prefix, plus a catch-all.
+
+    Each view appends its prefix to ``app.view_calls``: which API's code ran.
+    """
+    app = Flask(__name__)
+    app.view_calls = []  # type: ignore[attr-defined]
+    methods = ["GET", "POST", "PUT", "DELETE"]
+
+    def make_view(prefix: str) -> Any:
+        def view(rest: str = "") -> Any:
+            app.view_calls.append(prefix)  # type: ignore[attr-defined]
+            return {"prefix": prefix, "rest": rest}
+
+        return view
+
+    for n, prefix in enumerate(routes):
+        view = make_view(prefix)
+        endpoint = f"r{n}"
+        app.add_url_rule(prefix, endpoint + "_root", view, methods=methods)
+        app.add_url_rule(f"{prefix}/<path:rest>", endpoint + "_any", view, methods=methods)
+    app.add_url_rule("/<path:rest>", "catch_all", make_view("*"), methods=methods)
+    app.config["GRAVICORS"] = {"apis": apis}
+    GraviCORS(app, plugins=[CountingPlugin()], entry_points=False)
+    return app
+
+
+@pytest.fixture
+def app() -> Flask:
+    return build_app(
+        [
+            api("orders", "/orders", ORDERS_CORS),
+            api("admin", "/orders/admin", ADMIN_CORS),
+            api("api", "/api"),
+            api("plus", "/a+b"),
+        ]
+    )
+
+
+# --- Raw WSGI calls ---
+
+
+@dataclass
+class Result:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def get(self, name: str) -> str | None:
+        values = [v for k, v in self.headers if k.lower() == name.lower()]
+        assert len(values) <= 1, f"{name} sent {len(values)} times"
+        return values[0] if values else None
+
+
+def path_info(url_path: str) -> str:
+    """PATH_INFO as a WSGI server builds it: percent-decoded bytes read as latin-1."""
+    return unquote_to_bytes(url_path).decode("latin-1")
+
+
+def call(app: Flask, method: str = "GET", path: str = "/orders/1", **environ: str) -> Result:
+    """One request through the whole WSGI stack, with ``environ`` keys set verbatim."""
+    env = EnvironBuilder(method=method).get_environ()
+    env["PATH_INFO"] = path
+    env.update(environ)
+    captured: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        captured["status"] = status
+        captured["headers"] = list(headers)
+        return lambda data: None
+
+    chunks = app(env, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    result = Result(int(captured["status"].split()[0]), captured["headers"], body)
+    assert_invariants(result)
+    return result
+
+
+def assert_invariants(result: Result) -> None:
+    assert result.status != 500
+    for name, value in result.headers:
+        assert "\r" not in name and "\n" not in name
+        assert "\r" not in value and "\n" not in value, (name, value)
+
+
+def preflight(app: Flask, origin: str, method: str = "PUT", headers: str | None = None, path: str = "/orders/1", **extra: str) -> Result:
+    environ = {"HTTP_ORIGIN": origin, "HTTP_ACCESS_CONTROL_REQUEST_METHOD": method, **extra}
+    if headers is not None:
+        environ["HTTP_ACCESS_CONTROL_REQUEST_HEADERS"] = headers
+    return call(app, "OPTIONS", path, **environ)
+
+
+# --- Hostile Origin values ---
+
+# (id, Origin as the WSGI environ holds it, allowed by ORDERS_CORS)
+ORIGINS = [
+    ("allowed", ALLOWED, True),
+    ("upper-case-same-origin", "HTTPS://ALLOWED.EXAMPLE.COM", True),
+    ("wildcard-subdomain", "https://a.partner.example.org", True),
+    ("regex-whole", "https://app-12.example.net", True),
+    ("null", "null", False),
+    ("empty", "", False),
+    ("repeated-comma-space", f"{ALLOWED}, {ALLOWED}", False),
+    ("repeated-comma", f"{ALLOWED},{ALLOWED}", False),
+    ("trailing-dot", ALLOWED + ".", False),
+    ("trailing-slash", ALLOWED + "/", False),
+    ("default-port", ALLOWED + ":443", False),
+    ("http-scheme", "http://allowed.example.com", False),
+    ("non-ascii-utf8-as-latin1", "https://allowéd.example.com".encode().decode("latin-1"), False),
+    ("non-ascii-text", "https://allowéd.example.com", False),
+    ("crlf", ALLOWED + "\r\nSet-Cookie: owned=1", False),
+    ("lf", ALLOWED + "\nX-Evil: 1", False),
+    ("nul", ALLOWED + "\x00", False),
+    ("leading-space", " " + ALLOWED, False),
+    ("8kib", "https://" + "a" * 8192 + ".example.com", False),
+    ("8kib-under-wildcard", "https://" + "a." * 4096 + "partner.example.org", False),
+    ("suffix-attack", ALLOWED + ".evil.net", False),
+    ("prefix-attack", "https://evilallowed.example.com", False),
+    ("userinfo-attack", ALLOWED + "@evil.net", False),
+    ("wildcard-apex", "https://partner.example.org", False),
+    ("wildcard-suffix-attack", "https://a.partner.example.org.evil.net", False),
+    ("wildcard-fragment-trick", "https://evil.net#.partner.example.org", False),
+    ("wildcard-query-trick", "https://evil.net?.partner.example.org", False),
+    ("wildcard-port-trick", "https://evil.net:1.partner.example.org", False),
+    ("regex-prefix-attack", "https://app-12.example.net.evil.com", False),
+    ("regex-case-insensitive-ok", "https://APP-12.example.net", True),
+    ("barfoo", "https://barfoo.com", False),
+    ("foobar", "https://foobar.com", False),
+]
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [pytest.param(o, a, id=i) for i, o, a in ORIGINS])
+def test_hostile_origin_on_actual_request(app: Flask, origin: str, allowed: bool) -> None:
+    result = call(app, "GET", "/orders/1", HTTP_ORIGIN=origin)
+    assert result.status == 200  # actual requests are never refused for their origin
+    assert result.get(ACAO) == (origin if allowed else None)
+    assert result.get(ACAC) == ("true" if allowed else None)
+    assert result.get("Vary") == "Origin"
+    assert CountingPolicy.runs == {"orders": 1}
+    assert app.view_calls == ["/orders"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [pytest.param(o, a, id=i) for i, o, a in ORIGINS])
+def test_hostile_origin_on_preflight(app: Flask, origin: str, allowed: bool) -> None:
+    result = preflight(app, origin, headers="content-type")
+    assert result.status == (200 if allowed else 400)
+    assert result.get(ACAO) == (origin if allowed else None)
+    if not allowed:
+        assert not any(k.lower().startswith("access-control-allow-") for k, _ in result.headers)
+        assert result.body == b"CORS preflight refused: origin not allowed\n"
+    assert CountingPolicy.runs == {}
+    assert app.view_calls == []  # type: ignore[attr-defined]
+
+
+def test_view_set_allow_origin_is_removed_for_a_hostile_origin() -> None:
+    app = Flask(__name__)
+
+    @app.get("/orders/leaky")
+    def leaky() -> Any:
+        return "x", 200, {ACAO: request.headers.get("Origin", "*"), ACAC: "true"}
+
+    app.config["GRAVICORS"] = {"apis": [{"name": "orders", "context_path": "/orders", "cors": ORDERS_CORS}]}
+    GraviCORS(app, entry_points=False)
+    for origin, allowed in (("null", False), (ALLOWED + ".evil.net", False), (ALLOWED, True)):
+        result = call(app, "GET", "/orders/leaky", HTTP_ORIGIN=origin)
+        assert result.get(ACAO) == (origin if allowed else None)
+        assert result.get(ACAC) == ("true" if allowed else None)
+
+
+# --- Access-Control-Request-Headers: bounded work ---
+
+
+class _CountingToken:
+    """Stands in for core.TOKEN_RE and counts per-item regex work."""
+
+    def __init__(self, pattern: re.Pattern[str]):
+        self.pattern = pattern
+        self.calls = 0
+
+    def fullmatch(self, value: str) -> Any:
+        self.calls += 1
+        return self.pattern.fullmatch(value)
+
+
+@pytest.fixture
+def token_calls(monkeypatch: pytest.MonkeyPatch) -> _CountingToken:
+    counter = _CountingToken(core.TOKEN_RE)
+    monkeypatch.setattr(core, "TOKEN_RE", counter)
+    return counter
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(",".join(["content-type"] * 10_000), id="10000-items"),
+        pytest.param("x" * 65_536, id="64KiB-one-item"),
+        pytest.param(", " * 32_768, id="64KiB-empty-items"),
+        pytest.param(",".join(["a"] * (MAX_REQUEST_HEADERS_ITEMS + 1)), id="items-bound-plus-one"),
+        pytest.param("a" * (MAX_REQUEST_HEADERS_LENGTH + 1), id="length-bound-plus-one"),
+    ],
+)
+def test_oversized_request_headers_refused_without_per_item_work(app: Flask, token_calls: _CountingToken, value: str) -> None:
+    result = preflight(app, ALLOWED, headers=value)
+    assert result.status == 400
+    assert result.body == b"CORS preflight refused: headers not allowed\n"
+    assert token_calls.calls == 0
+
+
+def test_request_headers_at_the_bound_are_read_with_one_check_per_item(app: Flask, token_calls: _CountingToken) -> None:
+    items = (["content-type", "authorization", "x-api-key"] * MAX_REQUEST_HEADERS_ITEMS)[:MAX_REQUEST_HEADERS_ITEMS]
+    value = ",".join(items)
+    assert len(value) <= MAX_REQUEST_HEADERS_LENGTH
+    result = preflight(app, ALLOWED, headers=value)
+    assert result.status == 200
+    assert token_calls.calls <= MAX_REQUEST_HEADERS_ITEMS
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("content-type,,authorization", 200),
+        (" content-type ,\tauthorization\t, ", 200),
+        ("Content-Type, AUTHORIZATION", 200),
+        (",", 200),
+        ("", 200),
+        ("content-type, cookie", 400),
+        ("content-type authorization", 400),
+        ("content-type\r\nx-evil: 1", 400),
+        ("content-type;x", 400),
+        ("cont\x00ent-type", 400),
+    ],
+)
+def test_request_headers_odd_spellings(app: Flask, value: str, status: int) -> None:
+    result = preflight(app, ALLOWED, headers=value)
+    assert result.status == status
+    if status == 200:
+        allowed = result.get("Access-Control-Allow-Headers") or ""
+        assert set(allowed.lower().split(", ")) <= {"content-type", "authorization", "x-api-key", ""}
+
+
+# --- Paths: no spelling reaches an API's view without its policies ---
+
+# (id, URL path as sent on the wire, expected view prefix or None, policy labels that ran)
+SPELLINGS = [
+    ("exact", "/orders/1", "/orders", {"orders": 1}),
+    ("root", "/orders", "/orders", {"orders": 1}),
+    ("encoded-letter", "/%6Frders/1", "/orders", {"orders": 1}),
+    ("encoded-upper-hex", "/%6frders/%31", "/orders", {"orders": 1}),
+    ("encoded-slash-dotdot", "/orders%2F..", "/orders", {"orders": 1}),
+    ("encoded-slash", "/orders%2Fadmin%2Fx", "/orders/admin", {"admin": 1}),
+    ("double-inner-slash", "/orders//1", "*", {"orders": 1}),  # werkzeug: no view of /orders, still /orders' API
+    ("dot-segments-inside", "/orders/1/../../admin", "/orders", {"orders": 1}),
+    ("case", "/Orders/1", "/Orders", {}),
+    ("case-root", "/ORDERS", "*", {}),
+    ("plus", "/orders+x", "*", {}),
+    ("ordersx", "/ordersx/1", "/ordersx", {}),
+    ("dotdot-from-other-api", "/api/../orders", "/api", {"api": 1}),
+    ("encoded-dotdot-from-other-api", "/api/%2E%2E/orders", "/api", {"api": 1}),
+    ("dotdot-from-nowhere", "/x/../orders/1", "*", {}),
+    ("admin", "/orders/admin/x", "/orders/admin", {"admin": 1}),
+    ("admin-encoded", "/orders/%61dmin/x", "/orders/admin", {"admin": 1}),
+    ("adminx-is-orders", "/orders/adminx", "/orders", {"orders": 1}),
+    ("admin-case", "/orders/Admin/x", "/orders", {"orders": 1}),
+    ("plus-api", "/a+b/1", "/a+b", {"plus": 1}),
+    ("plus-api-encoded-plus", "/a%2Bb/1", "/a+b", {"plus": 1}),
+    ("space-is-not-plus", "/a%20b/1", "/a b", {}),
+    ("crlf-in-path", "/orders%0D%0A/1", None, {}),  # 404: no route matches a newline
+    ("invalid-utf8", "/orders/%FF", "/orders", {"orders": 1}),
+]
+
+
+@pytest.mark.parametrize(("url", "view", "ran"), [pytest.param(u, v, r, id=i) for i, u, v, r in SPELLINGS])
+def test_path_spellings_with_the_test_client(app: Flask, url: str, view: str | None, ran: dict[str, int]) -> None:
+    response = app.test_client().get(url, headers={"Origin": ALLOWED})
+    assert response.status_code != 500
+    views = app.view_calls  # type: ignore[attr-defined]
+    assert views == ([view] if view else [])
+    assert CountingPolicy.runs == ran
+    # The policy of the API whose view ran, ran.
+    owner = {"/orders": "orders", "/orders/admin": "admin", "/api": "api", "/a+b": "plus"}.get(view or "")
+    if owner:
+        assert CountingPolicy.runs.get(owner) == 1
+    # CORS headers only from the API that owns the path (admin does not allow ALLOWED).
+    assert (response.headers.get(ACAO) == ALLOWED) == ("orders" in ran)
+
+
+@pytest.mark.parametrize(("url", "view", "ran"), [pytest.param(u, v, r, id=i) for i, u, v, r in SPELLINGS])
+def test_path_spellings_as_a_server_decodes_them(app: Flask, url: str, view: str | None, ran: dict[str, int]) -> None:
+    result = call(app, "GET", path_info(url), HTTP_ORIGIN=ALLOWED)
+    assert app.view_calls == ([view] if view else [])  # type: ignore[attr-defined]
+    assert CountingPolicy.runs == ran
+
+
+# PATH_INFO values the test client cannot build (it reads "//orders" as a host).
+# werkzeug routes on "/" + PATH_INFO.lstrip("/"): these reach /orders' views, so
+# they must meet /orders' policies and CORS rules (a hole found and fixed here).
+RAW_PATHS = [
+    ("//orders", "/orders", {"orders": 1}),
+    ("//orders/1", "/orders", {"orders": 1}),
+    ("///orders/1", "/orders", {"orders": 1}),
+    ("orders/1", "/orders", {"orders": 1}),
+    ("//orders/admin/1", "/orders/admin", {"admin": 1}),
+    ("//api/../orders", "/api", {"api": 1}),
+    ("/./orders/1", "*", {}),
+    ("//Orders/1", "/Orders", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "view", "ran"), RAW_PATHS)
+def test_raw_paths_do_not_skip_policies(app: Flask, path: str, view: str, ran: dict[str, int]) -> None:
+    result = call(app, "GET", path, HTTP_ORIGIN=ALLOWED)
+    assert app.view_calls == [view]  # type: ignore[attr-defined]
+    assert CountingPolicy.runs == ran
+    assert (result.get(ACAO) == ALLOWED) == ("orders" in ran)
+
+
+def test_deny_policy_guards_every_spelling_of_its_views() -> None:
+    app = build_app([api("orders", "/orders", ORDERS_CORS, deny=True)])
+    for url in ("/orders", "/orders/1", "/%6Frders/1", "/orders%2F..", "/orders//1", "/%6F%72%64%65%72%73"):
+        response = app.test_client().get(url)
+        assert response.status_code in (401, 308, 404), url
+    assert "/orders" not in app.view_calls  # type: ignore[attr-defined]
+    for path in ("//orders", "//orders/1", "orders/1"):
+        assert call(app, "GET", path).status == 401
+    assert "/orders" not in app.view_calls  # type: ignore[attr-defined]
+
+
+def test_blueprint_bound_api_covers_every_spelling() -> None:
+    app = Flask(__name__)
+    app.view_calls = []  # type: ignore[attr-defined]
+    shop = Blueprint("shop", __name__, url_prefix="/shop")
+
+    @shop.get("/orders/<path:rest>")
+    def orders(rest: str) -> str:
+        app.view_calls.append(rest)  # type: ignore[attr-defined]
+        return "ok"
+
+    app.register_blueprint(shop)
+    app.config["GRAVICORS"] = {"apis": [{"name": "shop", "blueprint": "shop", "policies": counted("shop", deny=True)}]}
+    GraviCORS(app, plugins=[CountingPlugin()], entry_points=False)
+    client = app.test_client()
+    for url in ("/shop/orders/1", "/%73hop/orders/1", "/shop/%6Frders/..", "/shop//orders/1"):
+        assert client.get(url).status_code in (401, 308), url
+    assert app.view_calls == []  # type: ignore[attr-defined]
+
+
+# --- Regression tests named after each advisory of issue 4 (REFERENCE.md section 3) ---
+
+
+def test_flask_cors_regex_prefix_match_is_fullmatch(app: Flask) -> None:
+    # flask-cors used re.match: https://a.example.com.evil.net passed a.example.com's regex.
+    assert call(app, HTTP_ORIGIN="https://app-7.example.net").get(ACAO) == "https://app-7.example.net"
+    for origin in ("https://app-7.example.net.evil.net", "https://app-7.example.netx", "xhttps://app-7.example.net"):
+        assert call(app, HTTP_ORIGIN=origin).get(ACAO) is None
+        assert preflight(app, origin).status == 400
+
+
+def test_any_origin_with_credentials_is_refused_not_reflected() -> None:
+    # flask-cors, Starlette and django-cors-headers reflect every origin for '*' + credentials.
+    with pytest.raises(ConfigError) as caught:
+        build_app([api("orders", "/orders", {"enabled": True, "allow_origin": ["*"], "allow_credentials": True})])
+    assert caught.value.ids == {"gravicors.E023"}
+    # Without credentials '*' is sent literally, never a reflected origin.
+    app = build_app([api("orders", "/orders", {"enabled": True, "allow_origin": ["*"]})])
+    result = call(app, HTTP_ORIGIN="https://evil.net")
+    assert result.get(ACAO) == "*" and result.get(ACAC) is None
+    # Only the explicit opt-in reflects, and then it is what the user asked for.
+    app = build_app(
+        [
+            api(
+                "orders",
+                "/orders",
+                {"enabled": True, "allow_origin": ["*"], "allow_credentials": True, "dangerously_allow_any_origin_with_credentials": True},
+            )
+        ]
+    )
+    assert call(app, HTTP_ORIGIN="https://evil.net").get(ACAO) == "https://evil.net"
+
+
+def test_cve_2024_1681_log_injection(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    # flask-cors wrote the request path to its log unescaped.
+    hostile = "\r\nINFO:flask_gravicors:forged line"
+    with caplog.at_level(logging.DEBUG, logger="flask_gravicors"):
+        call(app, "GET", "/orders/x" + hostile, HTTP_ORIGIN="https://evil.net" + hostile)
+        preflight(app, "https://evil.net" + hostile, method="PUT" + hostile, headers="a" + hostile, path="/orders/x" + hostile)
+        preflight(app, ALLOWED, method="PATCH\r\nx", path="/orders/x" + hostile)
+        preflight(app, ALLOWED, headers="cookie\nx", path="/orders/x" + hostile)
+    records = [r for r in caplog.records if r.name.startswith("flask_gravicors")]
+    assert len(records) >= 3  # the refusals are logged ...
+    for record in records:
+        message = record.getMessage()
+        assert "\r" not in message and "\n" not in message  # ... on one line each
+    assert any("\\r\\n" in r.getMessage() for r in records)
+
+
+def test_cve_2024_6221_private_network_header_is_opt_in() -> None:
+    ask = {"HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK": "true"}
+    off = build_app([api("orders", "/orders", {**ORDERS_CORS})])
+    assert preflight(off, ALLOWED, **ask).get(ACAPN) is None
+    on = build_app([api("orders", "/orders", {**ORDERS_CORS, "allow_private_network": True})])
+    assert preflight(on, ALLOWED, **ask).get(ACAPN) == "true"
+    # Only on a valid preflight that asked with exactly "true".
+    assert preflight(on, ALLOWED).get(ACAPN) is None
+    assert preflight(on, ALLOWED, HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK="false").get(ACAPN) is None
+    refused = preflight(on, "https://evil.net", **ask)
+    assert refused.status == 400 and refused.get(ACAPN) is None
+    assert preflight(on, ALLOWED, method="PATCH", **ask).get(ACAPN) is None
+    assert call(on, "GET", HTTP_ORIGIN=ALLOWED, **ask).get(ACAPN) is None
+    # And never with '*': any site could reach the private network.
+    with pytest.raises(ConfigError) as caught:
+        build_app([api("orders", "/orders", {"enabled": True, "allow_origin": ["*"], "allow_private_network": True})])
+    assert caught.value.ids == {"gravicors.E050"}
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_cve_2024_6839_most_specific_context_path_wins(reverse: bool) -> None:
+    # flask-cors sorted its resource patterns by length and chose the wrong one.
+    apis = [api("orders", "/orders", ORDERS_CORS), api("admin", "/orders/admin", ADMIN_CORS)]
+    app = build_app(apis[::-1] if reverse else apis)
+    assert call(app, "GET", "/orders/admin/1", HTTP_ORIGIN=ALLOWED).get(ACAO) is None
+    assert call(app, "GET", "/orders/admin/1", HTTP_ORIGIN=ADMIN_ORIGIN).get(ACAO) == ADMIN_ORIGIN
+    assert preflight(app, ALLOWED, method="GET", path="/orders/admin/1").status == 400
+    assert preflight(app, ADMIN_ORIGIN, method="DELETE", path="/orders/admin").status == 200
+    assert call(app, "GET", "/orders/adminx", HTTP_ORIGIN=ALLOWED).get(ACAO) == ALLOWED
+    assert CountingPolicy.runs == {"admin": 2, "orders": 1}
+
+
+def test_cve_2024_6844_plus_is_not_space(app: Flask) -> None:
+    # flask-cors decoded '+' in paths to a space, so /a+b matched the rule for '/a b'.
+    assert call(app, "GET", "/a+b/1").status == 200
+    assert CountingPolicy.runs == {"plus": 1}
+    assert call(app, "GET", path_info("/a%20b/1")).status == 200
+    assert CountingPolicy.runs == {"plus": 1}  # '/a b' is not the '/a+b' API
+    assert app.view_calls == ["/a+b", "/a b"]  # type: ignore[attr-defined]
+    # and '/orders+x' is neither /orders nor '/orders x'
+    result = call(app, "GET", "/orders+x", HTTP_ORIGIN=ALLOWED)
+    assert result.get(ACAO) is None and result.get("Vary") is None
+    assert CountingPolicy.runs == {"plus": 1}
+
+
+def test_cve_2024_6866_paths_are_case_sensitive(app: Flask) -> None:
+    # flask-cors matched paths case-insensitively: /Admin got /admin's policy.
+    result = call(app, "GET", "/Orders/1", HTTP_ORIGIN=ALLOWED)
+    assert result.get(ACAO) is None and result.get("Vary") is None
+    assert CountingPolicy.runs == {}
+    assert app.view_calls == ["/Orders"]  # type: ignore[attr-defined]
+    assert preflight(app, ALLOWED, path="/Orders/1").get(ACAO) is None
+    result = call(app, "GET", "/orders/ADMIN/1", HTTP_ORIGIN=ADMIN_ORIGIN)
+    assert result.get(ACAO) is None  # /orders's rules, not /orders/admin's
+    assert CountingPolicy.runs == {"orders": 1}
+
+
+def test_cve_2020_25032_dot_segments_are_not_resolved(app: Flask) -> None:
+    # flask-cors matched /api/../x against /api/*.
+    result = call(app, "GET", "/api/../orders", HTTP_ORIGIN=ALLOWED)
+    assert result.get(ACAO) is None
+    assert CountingPolicy.runs == {"api": 1}
+    assert app.view_calls == ["/api"]  # type: ignore[attr-defined]
+
+
+def test_ghsa_vhxv_fg4m_p2w8_barfoo_is_not_foo_or_bar(app: Flask) -> None:
+    # jub0bs/cors: with https://foo.com and https://bar.com allowed, https://barfoo.com was too.
+    for origin in (FOO, BAR):
+        assert call(app, HTTP_ORIGIN=origin).get(ACAO) == origin
+    for origin in ("https://barfoo.com", "https://foobar.com", "https://foo.combar.com", "https://bar.comfoo.com", "https://fo.com"):
+        assert call(app, HTTP_ORIGIN=origin).get(ACAO) is None
+        assert preflight(app, origin).status == 400
+
+
+def test_rs_cors_170_huge_request_headers_bounded(app: Flask, token_calls: _CountingToken) -> None:
+    # rs/cors spent 127 ms and 121 MB on one Access-Control-Request-Headers.
+    huge = ",".join(["authorization"] * 10_000)
+    assert len(huge) > 100_000
+    result = preflight(app, ALLOWED, headers=huge)
+    assert result.status == 400
+    assert token_calls.calls == 0
+
+
+def test_flask_cors_disallowed_method_preflight_is_400(app: Flask) -> None:
+    # flask-cors answered 200 with partial headers.
+    result = preflight(app, ALLOWED, method="PATCH")
+    assert result.status == 400
+    assert not any(k.lower().startswith("access-control-allow-") for k, _ in result.headers)
+    # Methods compare case-sensitively: browsers send "patch" as "patch".
+    assert preflight(app, ALLOWED, method="put").status == 400
+    assert preflight(app, ALLOWED, method="PUT").status == 200
+
+
+def test_null_origin_is_not_reflected_unless_opted_in() -> None:
+    app = build_app([api("orders", "/orders", ORDERS_CORS)])
+    assert call(app, HTTP_ORIGIN="null").get(ACAO) is None
+    with pytest.raises(ConfigError):
+        build_app([api("orders", "/orders", {**ORDERS_CORS, "allow_origin": ["null"]})])
+    app = build_app([api("orders", "/orders", {**ORDERS_CORS, "allow_origin": ["null"], "dangerously_allow_null_origin": True})])
+    assert call(app, HTTP_ORIGIN="null").get(ACAO) == "null"
+
+
+def test_websocket_handshake_gets_no_cors_but_policies_run(app: Flask) -> None:
+    result = call(
+        app, "GET", "/orders/ws", HTTP_ORIGIN="https://evil.net", HTTP_CONNECTION="keep-alive, Upgrade", HTTP_UPGRADE="websocket"
+    )
+    assert result.get(ACAO) is None
+    assert CountingPolicy.runs == {"orders": 1}
