@@ -1,0 +1,165 @@
+"""Fixtures of the browser suite: Debian's Chromium driven by Playwright, two page
+servers (two origins) and the API server, each started once per session and
+stopped by the fixture that started it.
+
+Outside CI a missing browser skips the suite with the reason; with ``CI=true`` it
+fails it (a CI run that skipped the browser would prove nothing).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
+
+import pytest
+
+from .scenarios import SCENARIOS, Scenario
+from .servers import RequestLog, ServerThread, make_api_app, page_app
+
+CHROMIUM = "/usr/bin/chromium"
+# Issue 3's flags. Playwright gives every launch a fresh temporary profile.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str) -> None:
+    if in_ci():
+        pytest.fail(f"{reason}; CI=true, so the browser suite fails instead of skipping", pytrace=False)
+    pytest.skip(f"{reason} (install it with: apt-get install -y chromium; CI=true makes this a failure)")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"{CHROMIUM} not found: Debian's chromium package is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as err:
+        unavailable(f"the playwright Python package is not installed ({err})")
+    # Never Playwright's own browser download: Debian's binary, by path.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass(frozen=True)
+class Origins:
+    page_port: int
+    other_port: int
+
+    @property
+    def tokens(self) -> dict[str, str]:
+        return {
+            "{page}": f"http://127.0.0.1:{self.page_port}",
+            "{other}": f"http://127.0.0.1:{self.other_port}",
+            "{port}": str(self.page_port),
+            "{other_port}": str(self.other_port),
+        }
+
+    def fill(self, value: Any, **extra: str) -> Any:
+        """``value`` with every ``{token}`` in its strings replaced, recursively."""
+        tokens = {**self.tokens, **{f"{{{k}}}": v for k, v in extra.items()}}
+        if isinstance(value, str):
+            for token, text in tokens.items():
+                value = value.replace(token, text)
+            return value
+        if isinstance(value, Mapping):
+            return {k: self.fill(v, **extra) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.fill(v, **extra) for v in value)
+        return value
+
+
+@pytest.fixture(scope="session")
+def origins() -> Iterator[Origins]:
+    """The main page origin and a second, disallowed one: two servers, two ports."""
+    page = ServerThread(page_app).start()
+    other = ServerThread(page_app).start()
+    try:
+        yield Origins(page.port, other.port)
+    finally:
+        page.stop()
+        other.stop()
+
+
+def api_config(scenario: Scenario, origins: Origins, cors: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The API a scenario gets to itself, at ``/s/<id>``."""
+    return {
+        "name": scenario.id,
+        "context_path": f"/s/{scenario.id}",
+        "entrypoints": list(scenario.entrypoints),
+        "cors": origins.fill(dict(cors if cors is not None else scenario.cors or {})),
+        "policies": [dict(p) for p in scenario.policies],
+    }
+
+
+class ApiServer:
+    """The API origin: one Flask app holding every scenario's API."""
+
+    def __init__(self, origins: Origins):
+        self.origins = origins
+        self.apis = [api_config(s, origins) for s in SCENARIOS if s.cors is not None]
+        app, self.gravicors = make_api_app(copy.deepcopy(self.apis))
+        self.log = RequestLog(app.wsgi_app)
+        app.wsgi_app = self.log  # type: ignore[method-assign]
+        self.server = ServerThread(app)
+        self.base = f"http://127.0.0.1:{self.server.port}"
+
+    def prefix(self, scenario: Scenario) -> str:
+        return f"/{'s' if scenario.cors is not None else 'outside'}/{scenario.id}"
+
+    def url(self, scenario: Scenario) -> str:
+        return self.base + self.prefix(scenario) + scenario.path
+
+    def reconfigure(self, scenario: Scenario, cors: Mapping[str, Any]) -> None:
+        """Swap in the whole config with this scenario's cors block replaced."""
+        new = [api_config(scenario, self.origins, cors) if a["name"] == scenario.id else a for a in self.apis]
+        self.gravicors.reconfigure({"apis": copy.deepcopy(new)})
+
+    def restore(self) -> None:
+        self.gravicors.reconfigure({"apis": copy.deepcopy(self.apis)})
+
+
+@pytest.fixture(scope="session")
+def api_server(origins: Origins) -> Iterator[ApiServer]:
+    api = ApiServer(origins)
+    api.server.start()
+    try:
+        yield api
+    finally:
+        api.server.stop()
+
+
+@pytest.fixture
+def open_page(chromium: Any, api_server: ApiServer, origins: Origins) -> Iterator[Callable[[str], Any]]:
+    """Opens the probe page at a page origin (a template) in a fresh browser context:
+    own cookie jar, HTTP cache and preflight cache. The API origin holds the cookie
+    ``session=s1`` so credentialed requests can be told from the others."""
+    context = chromium.new_context()
+    context.add_cookies([{"name": "session", "value": "s1", "url": api_server.base + "/"}])
+
+    def open_at(origin: str) -> Any:
+        page = context.new_page()
+        page.goto(origins.fill(origin) + "/probe")
+        return page
+
+    try:
+        yield open_at
+    finally:
+        context.close()
