@@ -7,7 +7,7 @@ import weakref
 from typing import Any, Iterable, Mapping, Sequence
 
 from flask import Flask, Response, current_app, has_app_context, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import MapAdapter
 
 from . import checks
@@ -42,8 +42,16 @@ def _blueprint_resolver(app: Flask) -> Any:
         app = app_ref()
         if app is None:
             return None
+        adapter = _url_adapter(app, environ)
         try:
-            rule, _ = _url_adapter(app, environ).match(return_rule=True)
+            rule, _ = adapter.match(return_rule=True)
+        except MethodNotAllowed as err:
+            # The URL is the blueprint's even when the method is not: its 405 is the
+            # API's answer (CORS headers: scripts can read it), as its preflight was.
+            try:
+                rule, _ = adapter.match(method=sorted(err.valid_methods or ("GET",))[0], return_rule=True)
+            except HTTPException:
+                return None
         except HTTPException:
             return None
         return str(rule.endpoint).rpartition(".")[0] or None

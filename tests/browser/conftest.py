@@ -99,10 +99,12 @@ def origins() -> Iterator[Origins]:
 
 
 def api_config(scenario: Scenario, origins: Origins, cors: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The API a scenario gets to itself, at ``/s/<id>``."""
+    """The API a scenario gets to itself: at ``/s/<id>``, or bound to the blueprint
+    named ``<id>`` (mounted at ``/b/<id>``)."""
+    binding = {"blueprint": scenario.id} if scenario.blueprint else {"context_path": f"/s/{scenario.id}"}
     return {
         "name": scenario.id,
-        "context_path": f"/s/{scenario.id}",
+        **binding,
         "entrypoints": list(scenario.entrypoints),
         "cors": origins.fill(dict(cors if cors is not None else scenario.cors or {})),
         "policies": [dict(p) for p in scenario.policies],
@@ -115,14 +117,16 @@ class ApiServer:
     def __init__(self, origins: Origins):
         self.origins = origins
         self.apis = [api_config(s, origins) for s in SCENARIOS if s.cors is not None]
-        app, self.gravicors = make_api_app(copy.deepcopy(self.apis))
+        blueprints = [s.id for s in SCENARIOS if s.blueprint]
+        app, self.gravicors = make_api_app(copy.deepcopy(self.apis), blueprints)
         self.log = RequestLog(app.wsgi_app)
         app.wsgi_app = self.log  # type: ignore[method-assign]
         self.server = ServerThread(app)
         self.base = f"http://127.0.0.1:{self.server.port}"
 
     def prefix(self, scenario: Scenario) -> str:
-        return f"/{'s' if scenario.cors is not None else 'outside'}/{scenario.id}"
+        area = "b" if scenario.blueprint else "s" if scenario.cors is not None else "outside"
+        return f"/{area}/{scenario.id}"
 
     def url(self, scenario: Scenario) -> str:
         return self.base + self.prefix(scenario) + scenario.path

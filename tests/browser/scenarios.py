@@ -77,6 +77,9 @@ class Scenario:
     policies: tuple[Mapping[str, Any], ...] = ()
     entrypoints: tuple[str, ...] = ("http-proxy",)
     then: Step | None = None
+    #: Bind the API to a blueprint (named after the row, at /b/<id>; its only view,
+    #: echo, allows GET and PUT) instead of a context path.
+    blueprint: bool = False
 
 
 def cors(**fields: Any) -> dict[str, Any]:
@@ -301,6 +304,14 @@ SCENARIOS: list[Scenario] = [
     Scenario("redirect-within-api", "scope", cors(), GET,
              ok(body={"path": "/s/redirect-within-api/echo"}, server={"GET": 2}), path="/redirect"),
     Scenario("redirect-out-of-every-api", "scope", cors(), GET, blocked(server={"GET": 1}), path="/redirect-out"),
+    Scenario("blueprint-bound-api", "scope", cors(), GET,
+             ok(body={"blueprint": "blueprint-bound-api"}, server={"GET": 1}), blueprint=True),
+    Scenario("blueprint-bound-api-preflighted", "scope", cors(allow_methods=["PUT"]), PUT,
+             ok(body={"method": "PUT"}, server={"OPTIONS": 1, "PUT": 1}), blueprint=True),
+    Scenario("blueprint-bound-api-disallowed-origin", "scope", cors(allow_methods=["PUT"]), PUT,
+             blocked(server={"OPTIONS": 1, "PUT": 0}, preflight_status=400), blueprint=True, page="{other}"),
+    Scenario("blueprint-bound-api-405-readable", "scope", cors(allow_methods=["DELETE"]), 'fetch(URL, {method: "DELETE"})',
+             ok(405, server={"OPTIONS": 1, "DELETE": 1}), blueprint=True),
     # ---- Vary: the browser's HTTP cache is shared by both page origins (same site)
     Scenario("vary-origin-keeps-cached-answer-per-origin", "cache", cors(allow_origin=["{page}", "{other}"]), GET,
              ok(body={"cached": True}, response_sent={"vary": "Origin"}), path="/cacheable",

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from flask import Flask, Response, abort, redirect, request
+from flask import Blueprint, Flask, Response, abort, redirect, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from flask_gravicors import GraviCORS, Policy, hookimpl
@@ -127,7 +127,7 @@ class BrowserSuitePlugin:
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def make_api_app(apis: Sequence[Mapping[str, Any]]) -> tuple[Flask, GraviCORS]:
+def make_api_app(apis: Sequence[Mapping[str, Any]], blueprints: Sequence[str] = ()) -> tuple[Flask, GraviCORS]:
     """The API origin's app. Every area (``/s/<id>`` for a scenario's API,
     ``/outside/<id>`` for paths outside every API) has the same views:
 
@@ -136,8 +136,20 @@ def make_api_app(apis: Sequence[Mapping[str, Any]]) -> tuple[Flask, GraviCORS]:
     that sets ``Access-Control-Allow-Origin: *`` and ``-Credentials: true`` itself),
     ``cacheable`` (``max-age=600``), ``redirect`` (302 to this area's ``echo``) and
     ``redirect-out`` (302 to ``/outside/<id>/echo``).
+
+    Each name in ``blueprints`` gets a blueprint at ``/b/<name>`` with an ``echo``
+    view that allows GET and PUT only (for blueprint-bound APIs).
     """
     app = Flask("gravicors_browser_api")
+
+    for name in blueprints:
+        blueprint = Blueprint(name, __name__, url_prefix=f"/b/{name}")
+
+        @blueprint.route("/echo", methods=["GET", "PUT"])
+        def blueprint_echo() -> Any:
+            return {"method": request.method, "blueprint": request.blueprint, "path": request.path}
+
+        app.register_blueprint(blueprint)
 
     @app.after_request
     def tag(response: Response) -> Response:
@@ -146,7 +158,7 @@ def make_api_app(apis: Sequence[Mapping[str, Any]]) -> tuple[Flask, GraviCORS]:
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    @app.route("/<area>/<sid>/echo", methods=METHODS)
+    @app.route("/<any(s, outside):area>/<sid>/echo", methods=METHODS)
     def echo(area: str, sid: str) -> Any:
         return {
             "method": request.method,
@@ -158,15 +170,15 @@ def make_api_app(apis: Sequence[Mapping[str, Any]]) -> tuple[Flask, GraviCORS]:
             "api_key": request.headers.get("X-Gravitee-Api-Key") or request.args.get("api-key"),
         }
 
-    @app.route("/<area>/<sid>/status/<int:code>", methods=METHODS)
+    @app.route("/<any(s, outside):area>/<sid>/status/<int:code>", methods=METHODS)
     def status(area: str, sid: str, code: int) -> Any:
         abort(code)
 
-    @app.route("/<area>/<sid>/boom", methods=METHODS)
+    @app.route("/<any(s, outside):area>/<sid>/boom", methods=METHODS)
     def boom(area: str, sid: str) -> Any:
         raise RuntimeError("the view failed (deliberately)")
 
-    @app.route("/<area>/<sid>/stream")
+    @app.route("/<any(s, outside):area>/<sid>/stream")
     def stream(area: str, sid: str) -> Response:
         def events() -> Iterator[str]:
             # A long retry: the script closes the stream after two messages, and an
@@ -177,20 +189,20 @@ def make_api_app(apis: Sequence[Mapping[str, Any]]) -> tuple[Flask, GraviCORS]:
 
         return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
 
-    @app.route("/<area>/<sid>/own-acao", methods=METHODS)
+    @app.route("/<any(s, outside):area>/<sid>/own-acao", methods=METHODS)
     def own_acao(area: str, sid: str) -> Any:
         return {"own": True}, 200, {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"}
 
-    @app.route("/<area>/<sid>/cacheable")
+    @app.route("/<any(s, outside):area>/<sid>/cacheable")
     def cacheable(area: str, sid: str) -> Any:
         # Cacheable by the browser: only Vary keeps one origin's answer from another.
         return {"cached": True}, 200, {"Cache-Control": "public, max-age=600"}
 
-    @app.route("/<area>/<sid>/redirect")
+    @app.route("/<any(s, outside):area>/<sid>/redirect")
     def redirect_within(area: str, sid: str) -> Any:
         return redirect(f"/{area}/{sid}/echo", 302)
 
-    @app.route("/<area>/<sid>/redirect-out")
+    @app.route("/<any(s, outside):area>/<sid>/redirect-out")
     def redirect_out(area: str, sid: str) -> Any:
         return redirect(f"/outside/{sid}/echo", 302)
 
