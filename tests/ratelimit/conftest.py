@@ -1,0 +1,239 @@
+"""Real parts for the rate-limit plugin's tests: a redis-server and a gunicorn.
+
+Both are started on 127.0.0.1 on a free port, waited for with a bounded wait, and
+stopped by the fixture that started them. A missing ``redis-server`` skips the
+Redis tests on a workstation and FAILS them in CI (``CI`` set to true).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+REDIS_PASSWORD = "s3cret-pw"
+START_TIMEOUT = 20.0  # seconds a server gets to come up
+STOP_TIMEOUT = 10.0
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[Any] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what}: the process exited with {proc.returncode}")
+        if check():
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not ready after {timeout} s")
+        time.sleep(0.05)
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM, a bounded wait, then SIGKILL: only the process we started."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(STOP_TIMEOUT)
+
+
+class RedisServer:
+    """A throwaway redis-server: no persistence, password set, stoppable mid-test."""
+
+    def __init__(self, binary: str, workdir: Path):
+        self.binary = binary
+        self.workdir = workdir
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://:{REDIS_PASSWORD}@127.0.0.1:{self.port}/0"
+
+    def client(self) -> Any:
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, password=REDIS_PASSWORD, socket_timeout=2, socket_connect_timeout=2)
+
+    def _pings(self) -> bool:
+        try:
+            with self.client() as c:
+                return bool(c.ping())
+        except Exception:
+            return False
+
+    def start(self) -> None:
+        assert self.proc is None or self.proc.poll() is not None
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--requirepass",
+                REDIS_PASSWORD,
+                "--dir",
+                str(self.workdir),
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(self.workdir / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._pings, START_TIMEOUT, f"redis-server on port {self.port}", self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+    def flush(self) -> None:
+        with self.client() as c:
+            c.flushall()
+
+    def keys(self) -> list[str]:
+        with self.client() as c:
+            return sorted(k.decode() for k in c.keys("*"))
+
+
+@pytest.fixture(scope="session")
+def redis_binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server is not installed (Debian package redis-server; scripts/test.sh installs it)"
+        if in_ci():
+            pytest.fail(message + ": required in CI", pytrace=False)
+        pytest.skip(message)
+    return binary
+
+
+@pytest.fixture(scope="module")
+def redis_server(redis_binary: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(redis_binary, tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of a running, empty Redis (restarted if a test left it stopped)."""
+    if redis_server.proc is None or redis_server.proc.poll() is not None:
+        redis_server.start()
+    redis_server.flush()
+    return redis_server.url
+
+
+# -- gunicorn ------------------------------------------------------------------
+
+#: The sample app (its ``public`` API reads GRAVICORS_SAMPLE_RATE_LIMIT/_PERIOD/_STORAGE).
+SAMPLE_APP = "sample_app.api:create_app()"
+
+
+def _gunicorn_extra_args() -> list[str]:
+    try:
+        from gunicorn.config import KNOWN_SETTINGS
+    except ImportError:
+        return []
+    # gunicorn >= 24 opens a control socket at one fixed path per user
+    # (~/.gunicorn/gunicorn.ctl): parallel test servers must not share it.
+    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+
+
+GUNICORN_EXTRA = _gunicorn_extra_args()
+
+
+class Gunicorn:
+    def __init__(self, proc: subprocess.Popen[bytes], port: int, log_path: Path, workers: int):
+        self.proc = proc
+        self.port = port
+        self.log_path = log_path
+        self.workers = workers
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def booted_workers(self) -> int:
+        return self.log().count("Booting worker with pid")
+
+
+@pytest.fixture
+def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
+    """Starts ``gunicorn -w 4`` on the sample app with the given env; stops it at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
+
+    def start(env: dict[str, str], workers: int = 4) -> Gunicorn:
+        port = free_port()
+        log_path = tmp_path / f"gunicorn-{port}.log"
+        logs.append(log_path)
+        full_env = {**os.environ, **env}
+        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        with open(log_path, "wb") as log_file:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", *GUNICORN_EXTRA, SAMPLE_APP],
+                cwd=ROOT,
+                env=full_env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(proc)
+        server = Gunicorn(proc, port, log_path, workers)
+
+        def ready() -> bool:
+            # Every worker booted, and one answers (outside the rate-limited API).
+            if server.booted_workers() < workers:
+                return False
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            try:
+                conn.request("GET", "/__gravicors_ratelimit_ready__")
+                conn.getresponse().read()
+                return True
+            except OSError:
+                return False
+            finally:
+                conn.close()
+
+        try:
+            wait_until(ready, START_TIMEOUT, f"gunicorn on port {port}", proc)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')}") from None
+        return server
+
+    yield start
+    for proc in started:
+        stop_process(proc)
+    for log_path in logs:
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        assert "Traceback" not in text, text

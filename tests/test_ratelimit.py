@@ -1,0 +1,418 @@
+"""gravicors-ratelimit in one process: config, keys, limits, headers, run_policies,
+and an unreachable storage. The real redis-server and gunicorn tests are in
+tests/ratelimit/."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from typing import Any, Iterator
+
+import pytest
+from flask import Flask
+from limits import RateLimitItemPerDay, RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
+
+from flask_gravicors import ConfigError, GraviCORS
+
+gravicors_ratelimit = pytest.importorskip("gravicors_ratelimit")
+from gravicors_ratelimit import RateLimitPolicy, parse_period, redact_url  # noqa: E402
+
+ORIGIN = "https://shop.example.com"
+RL_HEADERS = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset")
+
+
+def api(
+    config: dict[str, Any],
+    *,
+    name: str = "public",
+    path: str = "/public",
+    cors: dict[str, Any] | None = None,
+    policies: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "context_path": path,
+        "cors": cors
+        if cors is not None
+        else {
+            "enabled": True,
+            "allow_origin": [ORIGIN],
+            "allow_methods": ["GET", "PUT"],
+            "allow_headers": ["content-type"],
+            "expose_headers": list(RL_HEADERS),
+        },
+        "policies": policies if policies is not None else [{"name": "rate-limit", "config": config}],
+    }
+
+
+def policy_of(app: Flask, index: int = 0) -> RateLimitPolicy:
+    runtime = app.wsgi_app.runtime  # type: ignore[attr-defined]
+    return runtime.apis[index].policies[0]
+
+
+# -- packaging and config --------------------------------------------------------
+
+
+def test_installed_through_the_entry_point() -> None:
+    # No plugins= given: the policy comes from the flask_gravicors entry-point group.
+    assert GraviCORS().policies["rate-limit"] is RateLimitPolicy
+
+
+def test_config_defaults(app_factory: Any) -> None:
+    app = app_factory([api({"limit": 5})])
+    assert dict(policy_of(app).config) == {
+        "limit": 5,
+        "period": "1m",
+        "key": "ip",
+        "storage": "memory://",
+        "on_storage_error": "allow",
+        "timeout": 0.5,
+    }
+
+
+@pytest.mark.parametrize(
+    ("period", "multiples", "item"),
+    [
+        ("30s", 30, RateLimitItemPerSecond),
+        ("1m", 1, RateLimitItemPerMinute),
+        ("2h", 2, RateLimitItemPerHour),
+        ("1d", 1, RateLimitItemPerDay),
+        ("1 minute", 1, RateLimitItemPerMinute),
+        ("15 MIN", 15, RateLimitItemPerMinute),
+    ],
+)
+def test_parse_period(period: str, multiples: int, item: type) -> None:
+    assert parse_period(period) == (multiples, item)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("period", "1x", "not a period"),
+        ("period", "0m", "not a period"),
+        ("period", "m", "not a period"),
+        ("period", "", "not a period"),
+        ("period", "1.5m", "not a period"),
+        ("key", "cookie", "must be 'ip', 'api-key' or 'header:<header name>'"),
+        ("key", "header:", "must be 'ip', 'api-key' or 'header:<header name>'"),
+        ("key", "header:X Client", "must be 'ip', 'api-key' or 'header:<header name>'"),
+        ("storage", "mongodb://127.0.0.1:27017", "unsupported storage"),
+        ("storage", "memcached://127.0.0.1:11211", "unsupported storage"),
+        ("storage", "memory", "unsupported storage"),
+        ("storage", "redis://", "the host is missing"),
+        ("storage", "redis://127.0.0.1:99999/0", "the port must be a number"),
+        ("storage", "redis://127.0.0.1:port/0", "the port must be a number"),
+        ("storage", "redis://127.0.0.1:6379/zero", "the path must be a database number"),
+        ("limit", 0, "gravicors.E003"),
+        ("limit", "100", "gravicors.E003"),
+        ("limit", 1.5, "gravicors.E003"),
+        ("on_storage_error", "maybe", "gravicors.E003"),
+        ("timeout", 0, "gravicors.E003"),
+        ("timeout", 31, "gravicors.E003"),
+    ],
+)
+def test_config_errors_name_the_field(app_factory: Any, field: str, value: Any, reason: str) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        app_factory([api({"limit": 5, field: value})])
+    text = str(excinfo.value)
+    assert f"apis[0].policies[0].config.{field}" in text
+    assert reason in text
+
+
+def test_config_errors_are_collected_and_hide_the_password(app_factory: Any) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        app_factory([api({"period": "fortnight", "key": "cookie", "storage": "redis://:hunter2@127.0.0.1:nope/0"})])
+    text = str(excinfo.value)
+    for field in ("limit", "period", "key", "storage"):
+        assert f"apis[0].policies[0].config.{field}" in text
+    assert "hunter2" not in text
+
+
+def test_unknown_config_field_is_refused(app_factory: Any) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        app_factory([api({"limit": 5, "burst": 3})])
+    assert "apis[0].policies[0].config.burst" in str(excinfo.value)
+
+
+def test_redact_url() -> None:
+    assert redact_url("redis://:pw1@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert redact_url("redis://app:pw1@h:1/2") == "redis://app:***@h:1/2"
+    assert redact_url("redis://h:1/0?password=pw1&ssl=x") == "redis://h:1/0?password=***&ssl=x"
+    assert redact_url("redis://h:1/0") == "redis://h:1/0"
+
+
+# -- keys ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keyed(app_factory: Any) -> Any:
+    def make(key: str) -> tuple[Flask, RateLimitPolicy]:
+        app = app_factory([api({"limit": 5, "key": key})])
+        return app, policy_of(app)
+
+    return make
+
+
+def key_of(
+    app: Flask, policy: RateLimitPolicy, *, addr: str = "10.0.0.1", headers: dict[str, str] | None = None, query: str = ""
+) -> str:
+    with app.test_request_context(f"/public?{query}", headers=headers or {}, environ_base={"REMOTE_ADDR": addr}):
+        from flask import request
+
+        return policy.key_for(request)
+
+
+def test_key_ip(keyed: Any) -> None:
+    app, policy = keyed("ip")
+    assert key_of(app, policy, addr="10.0.0.1") == "ip:10.0.0.1"
+    assert key_of(app, policy, addr="10.0.0.2") == "ip:10.0.0.2"
+    # Headers do not change an ip key.
+    assert key_of(app, policy, addr="10.0.0.1", headers={"X-Gravitee-Api-Key": "k1"}) == "ip:10.0.0.1"
+
+
+def test_key_api_key_from_header_or_query_hashed(keyed: Any) -> None:
+    app, policy = keyed("api-key")
+    by_header = key_of(app, policy, headers={"X-Gravitee-Api-Key": "secret-key-1"})
+    by_query = key_of(app, policy, query="api-key=secret-key-1")
+    other = key_of(app, policy, headers={"X-Gravitee-Api-Key": "secret-key-2"})
+    assert by_header == by_query
+    assert by_header.startswith("api-key:") and by_header != other
+    assert "secret-key-1" not in by_header
+    # The same key from another address is the same identity.
+    assert key_of(app, policy, addr="10.9.9.9", headers={"X-Gravitee-Api-Key": "secret-key-1"}) == by_header
+    # No key: counted by address.
+    assert key_of(app, policy, addr="10.0.0.7") == "ip:10.0.0.7"
+
+
+def test_key_header(keyed: Any) -> None:
+    app, policy = keyed("header:X-Client-Id")
+    a = key_of(app, policy, headers={"x-client-id": "alice"})
+    b = key_of(app, policy, headers={"X-Client-Id": "bob"})
+    assert a.startswith("header:X-Client-Id:") and a != b
+    assert a == key_of(app, policy, addr="10.1.1.1", headers={"X-Client-Id": "alice"})
+    assert key_of(app, policy, addr="10.0.0.8") == "ip:10.0.0.8"
+
+
+# -- counting, answers and headers (memory storage) ------------------------------
+
+
+def get(client: Any, path: str = "/public/x", *, addr: str = "10.0.0.1", **headers: str) -> Any:
+    return client.get(path, headers=headers, environ_base={"REMOTE_ADDR": addr})
+
+
+def test_limit_then_429_with_headers_and_cors(app_factory: Any) -> None:
+    app = app_factory([api({"limit": 3, "period": "1h"})])
+    client = app.test_client()
+    before_ms = int(time.time() * 1000)
+    seen = []
+    for expected_remaining in ("2", "1", "0"):
+        resp = get(client, Origin=ORIGIN)
+        assert resp.status_code == 200
+        assert resp.headers["X-Rate-Limit-Limit"] == "3"
+        assert resp.headers["X-Rate-Limit-Remaining"] == expected_remaining
+        seen.append(int(resp.headers["X-Rate-Limit-Reset"]))
+    # Fixed window: one window end for all hits, in epoch milliseconds, about an hour ahead.
+    assert len(set(seen)) == 1
+    assert before_ms + 3_500_000 <= seen[0] <= before_ms + 3_600_000 + 2_000
+
+    resp = get(client, Origin=ORIGIN)
+    assert resp.status_code == 429
+    assert resp.is_json and resp.get_json()["message"].startswith("Rate limit exceeded")
+    assert resp.get_json()["limit"] == 3
+    assert 1 <= int(resp.headers["Retry-After"]) <= 3600
+    assert resp.headers["X-Rate-Limit-Remaining"] == "0"
+    assert resp.headers["X-Rate-Limit-Limit"] == "3"
+    assert int(resp.headers["X-Rate-Limit-Reset"]) == seen[0]
+    # The 429 is readable by the browser script: CORS headers of the allowed origin.
+    assert resp.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "X-Rate-Limit-Remaining" in resp.headers["Access-Control-Expose-Headers"]
+    assert app.view_calls == ["x", "x", "x"]  # type: ignore[attr-defined]
+
+
+def test_requests_outside_the_api_are_not_counted(app_factory: Any) -> None:
+    app = app_factory([api({"limit": 1})])
+    client = app.test_client()
+    for _ in range(3):
+        resp = get(client, "/outside/x")
+        assert resp.status_code == 200
+        assert "X-Rate-Limit-Limit" not in resp.headers
+    assert get(client).headers["X-Rate-Limit-Remaining"] == "0"
+
+
+def test_keys_and_apis_count_separately(app_factory: Any) -> None:
+    app = app_factory([api({"limit": 1}), api({"limit": 1}, name="orders", path="/orders")])
+    client = app.test_client()
+    assert get(client, addr="10.0.0.1").status_code == 200
+    assert get(client, addr="10.0.0.1").status_code == 429
+    assert get(client, addr="10.0.0.2").status_code == 200  # another client
+    assert get(client, "/orders/1", addr="10.0.0.1").status_code == 200  # another API
+
+
+def test_api_key_clients_share_nothing(app_factory: Any) -> None:
+    app = app_factory([api({"limit": 1, "key": "api-key"})])
+    client = app.test_client()
+    assert get(client, **{"X-Gravitee-Api-Key": "k1"}).status_code == 200
+    assert get(client, **{"X-Gravitee-Api-Key": "k1"}).status_code == 429
+    assert get(client, **{"X-Gravitee-Api-Key": "k2"}).status_code == 200
+    assert client.get("/public/x?api-key=k2", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 429
+
+
+def test_two_limits_in_one_chain_report_the_tighter(app_factory: Any) -> None:
+    policies = [
+        {"name": "rate-limit", "config": {"limit": 10, "period": "1h"}},
+        {"name": "rate-limit", "config": {"limit": 2, "period": "1m"}},
+    ]
+    app = app_factory([api({}, policies=policies)])
+    client = app.test_client()
+    resp = get(client)
+    assert (resp.headers["X-Rate-Limit-Limit"], resp.headers["X-Rate-Limit-Remaining"]) == ("2", "1")
+    get(client)
+    resp = get(client)
+    assert resp.status_code == 429
+    assert (resp.headers["X-Rate-Limit-Limit"], resp.headers["X-Rate-Limit-Remaining"]) == ("2", "0")
+
+
+def test_reconfigure_with_a_new_limit(app_factory: Any) -> None:
+    app = app_factory([api({"limit": 1})])
+    client = app.test_client()
+    get(client)
+    assert get(client).status_code == 429
+    app.extensions["gravicors"].reconfigure({"apis": [api({"limit": 5})]}, app)
+    assert get(client).headers["X-Rate-Limit-Limit"] == "5"
+
+
+# -- preflights and run_policies ---------------------------------------------------
+
+
+def preflight(client: Any) -> Any:
+    return client.options(
+        "/public/x", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "PUT"}, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+    )
+
+
+def cors(run_policies: bool) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "allow_origin": [ORIGIN],
+        "allow_methods": ["GET", "PUT"],
+        "allow_credentials": True,
+        "run_policies": run_policies,
+    }
+
+
+def test_run_policies_on_preflights_count(app_factory: Any) -> None:
+    app = app_factory([api({"limit": 2}, cors=cors(True))])
+    client = app.test_client()
+    first, second, third = preflight(client), preflight(client), preflight(client)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.headers["Access-Control-Allow-Methods"] == "GET, PUT"
+    assert (first.headers["X-Rate-Limit-Remaining"], second.headers["X-Rate-Limit-Remaining"]) == ("1", "0")
+    # The third preflight is refused by the policy, keeping the origin part of CORS.
+    assert third.status_code == 429
+    assert third.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert third.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "Access-Control-Allow-Methods" not in third.headers
+    assert "Retry-After" in third.headers
+    # And the actual request after two preflights is over the limit too.
+    assert get(client, Origin=ORIGIN).status_code == 429
+    assert app.view_calls == []  # type: ignore[attr-defined]
+
+
+def test_run_policies_off_preflights_do_not_count(app_factory: Any) -> None:
+    app = app_factory([api({"limit": 2}, cors=cors(False))])
+    client = app.test_client()
+    for _ in range(5):
+        resp = preflight(client)
+        assert resp.status_code == 200
+        assert not any(h in resp.headers for h in RL_HEADERS)
+    resp = get(client, Origin=ORIGIN)
+    assert resp.status_code == 200
+    assert resp.headers["X-Rate-Limit-Remaining"] == "1"
+
+
+# -- an unreachable storage (no Redis needed: a closed port, a silent listener) ------
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that completes TCP handshakes but never answers: the worst Redis outage."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(64)
+        yield s.getsockname()[1]
+
+
+def rl_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "gravicors_ratelimit" and r.levelno >= logging.WARNING]
+
+
+def test_storage_down_allow_lets_requests_through_and_logs_once(
+    app_factory: Any, closed_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "gravicors_ratelimit")
+    url = f"redis://:hunter2@127.0.0.1:{closed_port}/0"
+    app = app_factory([api({"limit": 1, "storage": url})])
+    client = app.test_client()
+    for _ in range(4):
+        resp = get(client, Origin=ORIGIN)
+        assert resp.status_code == 200
+        # The count is unknown: no rate-limit headers rather than made-up ones.
+        assert not any(h in resp.headers for h in RL_HEADERS)
+    records = rl_warnings(caplog)
+    assert len(records) == 1
+    message = records[0].getMessage()
+    assert "unreachable" in message and "allowing" in message
+    assert "StorageError" in message and "Connection refused" in message
+    assert f"redis://:***@127.0.0.1:{closed_port}/0" in message
+    assert "hunter2" not in caplog.text
+
+
+def test_storage_down_deny_answers_503_json_never_500(
+    app_factory: Any, closed_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "gravicors_ratelimit")
+    app = app_factory([api({"limit": 100, "storage": f"redis://127.0.0.1:{closed_port}/0", "on_storage_error": "deny"})])
+    client = app.test_client()
+    for _ in range(3):
+        resp = get(client, Origin=ORIGIN)
+        assert resp.status_code == 503
+        assert resp.is_json and "rate-limit storage" in resp.get_json()["message"]
+        assert resp.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert app.view_calls == []  # type: ignore[attr-defined]
+    assert len(rl_warnings(caplog)) == 1
+    assert "refusing (503)" in rl_warnings(caplog)[0].getMessage()
+
+
+@pytest.mark.parametrize("on_storage_error", ["allow", "deny"])
+def test_silent_storage_is_bounded_by_the_timeout(
+    app_factory: Any, silent_port: int, on_storage_error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "gravicors_ratelimit")
+    app = app_factory(
+        [api({"limit": 5, "storage": f"redis://127.0.0.1:{silent_port}/0", "timeout": 0.2, "on_storage_error": on_storage_error})]
+    )
+    # The Redis client carries the configured timeout, for connect and every read, with no retry.
+    pool = policy_of(app).storage.storage.connection_pool  # type: ignore[attr-defined]
+    assert pool.connection_kwargs["socket_timeout"] == 0.2
+    assert pool.connection_kwargs["socket_connect_timeout"] == 0.2
+    assert pool.connection_kwargs["retry"].get_retries() == 0
+
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(get(app.test_client()).status_code), daemon=True)
+    worker.start()
+    # A watchdog, not a stopwatch: the request must come back at all (it would
+    # wait forever on this listener without socket timeouts).
+    worker.join(15)
+    assert not worker.is_alive(), "request hung on a silent storage"
+    assert result == [200 if on_storage_error == "allow" else 503]
+    # It came back because the read timed out, not for another reason.
+    assert [m for m in (r.getMessage() for r in rl_warnings(caplog)) if "Timeout reading" in m]
