@@ -151,7 +151,9 @@ ROUTES = [
     (["/orders"], "/ordersx", None),
     (["/orders"], "/Orders", None),  # case-sensitive (flask-cors CVE-2024-6866)
     (["/orders"], "/orders+x", None),  # "+" is not a space (CVE-2024-6844)
-    (["/orders"], "//orders", None),
+    # werkzeug routes "//orders" as "/orders" (leading slashes stripped), so must we
+    (["/orders"], "//orders", "/orders"),
+    (["/orders"], "///orders/1", "/orders"),
     (["/orders"], "/api/../orders", None),  # no normalisation (CVE-2020-25032)
     (["/orders"], "/%6Frders", None),  # PATH_INFO arrives decoded; this is a literal
     (["/orders", "/orders/admin"], "/orders/admin/x", "/orders/admin"),
