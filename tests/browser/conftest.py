@@ -1,6 +1,7 @@
-"""Fixtures of the browser suite: Debian's Chromium driven by Playwright, two page
-servers (two origins) and the API server, each started once per session and
-stopped by the fixture that started it.
+"""Fixtures of the browser suite: Debian's Chromium driven by Playwright (one per
+session, fresh profile), two page servers (two origins) and the API server (once
+per module, so they do not outlive the browser tests), each stopped by the fixture
+that started it.
 
 Outside CI a missing browser skips the suite with the reason; with ``CI=true`` it
 fails it (a CI run that skipped the browser would prove nothing).
@@ -86,7 +87,7 @@ class Origins:
         return value
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def origins() -> Iterator[Origins]:
     """The main page origin and a second, disallowed one: two servers, two ports."""
     page = ServerThread(page_app).start()
@@ -140,7 +141,7 @@ class ApiServer:
         self.gravicors.reconfigure({"apis": copy.deepcopy(self.apis)})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api_server(origins: Origins) -> Iterator[ApiServer]:
     api = ApiServer(origins)
     api.server.start()

@@ -29,7 +29,8 @@ def report(scenario: Scenario, problems: list[str], seen: dict[str, Any], api: A
         f"{e['method']} {e['path']} -> {e['status']} {e['headers']}" for e in api.log.under(api.prefix(scenario))
     )
     return (
-        f"{scenario.id}{what}: browser disagrees:\n  " + "\n  ".join(problems)
+        f"{scenario.id}{what}: browser disagrees:\n  "
+        + "\n  ".join(problems)
         + f"\nscript saw: {seen}\nthe API server answered:\n    {answers}"
     )
 
