@@ -26,29 +26,50 @@ RULES: dict[str, tuple[str, str]] = {
     # APIs.
     "gravicors.E010": ("duplicate API name", "give every API a unique name"),
     "gravicors.E011": ("API needs exactly one of context_path or blueprint", "set one of them"),
-    "gravicors.E012": ("invalid context path", "use an absolute path like /orders: no trailing slash, no '//', '.', '..', '?', '#' or whitespace"),
+    "gravicors.E012": (
+        "invalid context path",
+        "use an absolute path like /orders: no trailing slash, no '//', '.', '..', '?', '#' or whitespace",
+    ),
     "gravicors.E013": ("duplicate context path or blueprint", "bind each path or blueprint to one API"),
     "gravicors.E014": ("unknown policy", "install the plugin that provides it, or fix the name"),
     # Origins.
-    "gravicors.E020": ("origin is not scheme://host[:port]", "write the origin as the browser sends it, e.g. https://shop.example.com"),
+    "gravicors.E020": (
+        "origin is not scheme://host[:port]",
+        "write the origin as the browser sends it, e.g. https://shop.example.com",
+    ),
     "gravicors.E021": ("invalid regular expression", "fix the pattern; it is matched against the whole origin"),
-    "gravicors.E022": ("invalid wildcard origin", "a wildcard may only be the whole leftmost label of a domain name: https://*.example.com"),
+    "gravicors.E022": (
+        "invalid wildcard origin",
+        "a wildcard may only be the whole leftmost label of a domain name: https://*.example.com",
+    ),
     "gravicors.E023": (
         "'*' origin with allow_credentials",
-        "list the origins you trust, or set dangerously_allow_any_origin_with_credentials: true if every site may read this API with the user's cookies",
+        "list the origins you trust, or set dangerously_allow_any_origin_with_credentials: true if every site may read "
+        "this API with the user's cookies",
     ),
     "gravicors.E024": (
         "'null' origin",
-        "remove it: any page can send Origin: null (sandboxed iframes, file: pages, redirects); or set dangerously_allow_null_origin: true",
+        "remove it: any page can send Origin: null (sandboxed iframes, file: pages, redirects); or set "
+        "dangerously_allow_null_origin: true",
     ),
-    "gravicors.E025": ("origin holds its scheme's default port", "leave the port out: browsers send https://example.com, never https://example.com:443"),
-    "gravicors.E026": ("origin host is not ASCII", "write the host in punycode, as browsers send it: https://xn--bcher-kva.example"),
+    "gravicors.E025": (
+        "origin holds its scheme's default port",
+        "leave the port out: browsers send https://example.com, never https://example.com:443",
+    ),
+    "gravicors.E026": (
+        "origin host is not ASCII",
+        "write the host in punycode, as browsers send it: https://xn--bcher-kva.example",
+    ),
     "gravicors.E027": ("invalid port", "use a port number from 1 to 65535 without leading zeros"),
     "gravicors.E028": (
         "http:// origin with allow_credentials",
-        "use https://, or set dangerously_allow_insecure_origins: true (http://localhost and loopback addresses are always accepted)",
+        "use https://, or set dangerously_allow_insecure_origins: true (http://localhost and loopback addresses are "
+        "always accepted)",
     ),
-    "gravicors.E029": ("wildcard covers a whole public suffix", "put a domain you control after '*.': https://*.example.co.uk, not https://*.co.uk"),
+    "gravicors.E029": (
+        "wildcard covers a whole public suffix",
+        "put a domain you control after '*.': https://*.example.co.uk, not https://*.co.uk",
+    ),
     # Methods and headers.
     "gravicors.E030": ("method is not an HTTP token", "use a method name such as GET or PATCH"),
     "gravicors.E031": ("header name is not an HTTP token", "use a header name such as content-type"),
@@ -57,19 +78,31 @@ RULES: dict[str, tuple[str, str]] = {
         "forbidden request header in allow_headers",
         "remove it: scripts cannot set Cookie, Host, Origin, Sec-*, Proxy-* and the other forbidden request headers",
     ),
-    "gravicors.E034": ("Access-Control-* name in allow_headers", "remove it: the browser sets Access-Control-Request-* itself and Access-Control-Allow-* are response headers"),
-    "gravicors.E035": ("'*' in expose_headers with allow_credentials", "name the headers to expose: '*' is no wildcard on credentialed responses"),
+    "gravicors.E034": (
+        "Access-Control-* name in allow_headers",
+        "remove it: the browser sets Access-Control-Request-* itself and Access-Control-Allow-* are response headers",
+    ),
+    "gravicors.E035": (
+        "'*' in expose_headers with allow_credentials",
+        "name the headers to expose: '*' is no wildcard on credentialed responses",
+    ),
     "gravicors.E036": ("Set-Cookie in expose_headers", "remove it: browsers never let scripts read Set-Cookie"),
     # Numbers.
     "gravicors.E040": ("max_age out of range", "use -1 (disabled) or a number of seconds from 0 to 86400"),
     # Private Network Access.
     "gravicors.E050": ("allow_private_network with a '*' origin", "list the origins that may reach the private network"),
     # Warnings: logged once when a config takes effect, never refused.
-    "gravicors.W001": ("CORS is enabled but never applied", "add an http-get, http-post, http-proxy or sse entrypoint, or disable cors"),
+    "gravicors.W001": (
+        "CORS is enabled but never applied",
+        "add an http-get, http-post, http-proxy or sse entrypoint, or disable cors",
+    ),
     "gravicors.W002": ("'*' allows every origin", "list the origins that may call this API; '*' is not for production"),
     "gravicors.W003": ("TRACE is never sent cross-origin by browsers", "remove TRACE from allow_methods"),
     "gravicors.W004": ("max_age above 7200 s", "Chromium caps preflight caching at 7200 s"),
-    "gravicors.W005": ("a dangerously_* option is on", "make sure this API is meant to be that open; remove the option otherwise"),
+    "gravicors.W005": (
+        "a dangerously_* option is on",
+        "make sure this API is meant to be that open; remove the option otherwise",
+    ),
     "gravicors.W006": (
         "lower-case standard method never matches",
         "write DELETE, GET, HEAD, OPTIONS, POST and PUT in upper case: browsers upper-case them before sending",

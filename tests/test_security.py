@@ -21,8 +21,7 @@ from flask import Blueprint, Flask, request
 from marshmallow import Schema, fields
 from werkzeug.test import EnvironBuilder
 
-from flask_gravicors import ConfigError, GraviCORS, Policy, hookimpl
-from flask_gravicors import core
+from flask_gravicors import ConfigError, GraviCORS, Policy, core, hookimpl
 from flask_gravicors.core import MAX_REQUEST_HEADERS_ITEMS, MAX_REQUEST_HEADERS_LENGTH
 
 ALLOWED = "https://allowed.example.com"
@@ -388,7 +387,7 @@ def test_path_spellings_with_the_test_client(app: Flask, url: str, view: str | N
 
 @pytest.mark.parametrize(("url", "view", "ran"), [pytest.param(u, v, r, id=i) for i, u, v, r in SPELLINGS])
 def test_path_spellings_as_a_server_decodes_them(app: Flask, url: str, view: str | None, ran: dict[str, int]) -> None:
-    result = call(app, "GET", path_info(url), HTTP_ORIGIN=ALLOWED)
+    call(app, "GET", path_info(url), HTTP_ORIGIN=ALLOWED)
     assert app.view_calls == ([view] if view else [])  # type: ignore[attr-defined]
     assert CountingPolicy.runs == ran
 
