@@ -602,3 +602,20 @@ def test_websocket_handshake_gets_no_cors_but_policies_run(app: Flask) -> None:
     )
     assert result.get(ACAO) is None
     assert CountingPolicy.runs == {"orders": 1}
+
+
+def test_path_rewriting_middleware_wrapped_after_init_app_runs_first() -> None:
+    # SECURITY.md: a middleware that moves a prefix out of PATH_INFO must wrap the app
+    # after init_app, so the API is chosen on the path Flask will route.
+    app = build_app([api("orders", "/orders", ORDERS_CORS, deny=True)])
+    inner = app.wsgi_app
+
+    def strip_v1(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"].startswith("/v1/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + "/v1"
+            environ["PATH_INFO"] = environ["PATH_INFO"][3:]
+        return inner(environ, start_response)
+
+    app.wsgi_app = strip_v1  # type: ignore[method-assign]
+    assert call(app, "GET", "/v1/orders/1").status == 401
+    assert app.view_calls == []  # type: ignore[attr-defined]
