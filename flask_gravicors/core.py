@@ -37,6 +37,16 @@ TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 
+#: Bounds of the per-snapshot caches of request-time decisions (paths, origins):
+#: entries kept before a cache is emptied, and the longest key kept, so a flood
+#: of distinct or huge values costs bounded memory.
+PATH_CACHE_SIZE = 4096
+PATH_CACHE_KEY_LENGTH = 256
+ORIGIN_CACHE_SIZE = 4096
+ORIGIN_CACHE_KEY_LENGTH = 512
+
+_UNSEEN: Any = object()
+
 Headers = list[tuple[str, str]]
 
 
@@ -73,6 +83,8 @@ class CorsRules:
         "run_policies",
         "private_network",
         "vary_origin",
+        "vary_list",
+        "_added",
         "_credentials",
         "_tail_actual",
         "_max_age",
@@ -100,6 +112,9 @@ class CorsRules:
         self.private_network = bool(cors.get("allow_private_network", False))
         # A response that is the same for every origin needs no Vary: Origin.
         self.vary_origin = not self.literal_star
+        #: ``Vary: Origin`` as added to actual responses, built once.
+        self.vary_list: Headers = [("Vary", "Origin")] if self.vary_origin else []
+        self._added: dict[str | None, Headers] = {}
 
         self._credentials: Headers = [(ACAC, "true")] if self.credentials else []
         self._tail_actual: Headers = self._credentials + ([(ACEH, ", ".join(_unique(expose)))] if expose else [])
@@ -119,7 +134,19 @@ class CorsRules:
         """Headers added to an actual response; empty when the origin is not allowed."""
         if origin is None or not self.origins.allows(origin):
             return []
-        return [(ACAO, self.allow_origin_value(origin)), *self._tail_actual]
+        return [(ACAO, "*" if self.literal_star else origin), *self._tail_actual]
+
+    def actual_added(self, origin: str | None) -> Headers:
+        """``vary_list`` + :meth:`actual_headers`: everything an actual response of
+        this API gets, memoised per origin value (bounded). Shared: never mutate."""
+        added = self._added.get(origin)
+        if added is None:
+            added = self.vary_list + self.actual_headers(origin)
+            if origin is None or len(origin) <= ORIGIN_CACHE_KEY_LENGTH:
+                if len(self._added) >= ORIGIN_CACHE_SIZE:
+                    self._added.clear()
+                self._added[origin] = added
+        return added
 
     def preflight(
         self, origin: str, method: str, request_headers: str | None, private_network: str | None
@@ -192,7 +219,7 @@ class Runtime:
     that read the snapshot once sees one config from start to end.
     """
 
-    __slots__ = ("apis", "by_path", "by_blueprint", "root", "max_path", "blueprint_of")
+    __slots__ = ("apis", "by_path", "by_blueprint", "root", "max_path", "blueprint_of", "_paths")
 
     def __init__(self, apis: Sequence[CompiledApi], blueprint_of: Callable[[dict[str, Any]], str | None] | None):
         self.apis = tuple(apis)
@@ -209,6 +236,8 @@ class Runtime:
         self.by_blueprint = by_blueprint
         self.max_path = max((len(p) for p in by_path), default=0)
         self.blueprint_of = blueprint_of if by_blueprint else None
+        #: resolve_path's answers by path (this snapshot never changes), bounded.
+        self._paths: dict[str, CompiledApi | None] = {}
 
     def resolve(self, environ: dict[str, Any]) -> CompiledApi | None:
         """The API a request belongs to: by blueprint, else by context path."""
@@ -219,7 +248,15 @@ class Runtime:
                 if api is not None:
                     return api
                 blueprint = blueprint.rpartition(".")[0]
-        return self.resolve_path(environ.get("PATH_INFO") or "/")
+        path = environ.get("PATH_INFO") or "/"
+        api = self._paths.get(path, _UNSEEN)
+        if api is _UNSEEN:
+            api = self.resolve_path(path)
+            if len(path) <= PATH_CACHE_KEY_LENGTH:
+                if len(self._paths) >= PATH_CACHE_SIZE:
+                    self._paths.clear()  # as OriginMatcher's cache: no LRU bookkeeping
+                self._paths[path] = api
+        return api  # type: ignore[return-value]
 
     def resolve_path(self, path: str) -> CompiledApi | None:
         """Longest context path that is ``path`` or a prefix of it ending at a ``/``.

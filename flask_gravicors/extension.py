@@ -88,6 +88,25 @@ def _after_request(response: Response) -> Response:
     return response
 
 
+def _install_hooks(app: Flask, runtime: Runtime) -> None:
+    """Add the policy hooks ``runtime`` needs and ``app`` lacks (never removed).
+
+    APIs with no policies pay nothing for the chain (each Flask hook costs a few µs
+    per request, see ``benchmarks/``): the before hook is installed once an API has
+    a policy, the after hook once a policy acts on responses. Policies run first
+    among before_request hooks (the gateway runs them before the backend) and act
+    last on the response. Lists are replaced, not changed in place, so a request
+    iterating them meanwhile never sees a hook twice.
+    """
+    for funcs, hook, needed in (
+        (app.before_request_funcs, _before_request, any(api.policies for api in runtime.apis)),
+        (app.after_request_funcs, _after_request, any(api.response_policies for api in runtime.apis)),
+    ):
+        hooks = funcs.get(None, [])
+        if needed and hook not in hooks:
+            funcs[None] = [hook, *hooks]
+
+
 class GraviCORS:
     """Gravitee-style per-API CORS and policy chains for a Flask app.
 
@@ -138,10 +157,7 @@ class GraviCORS:
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions[EXTENSION_KEY] = self
         self._middlewares[app] = middleware
-        # Policies run first among before_request hooks (the gateway runs them
-        # before the backend) and act last on the response.
-        app.before_request_funcs.setdefault(None, []).insert(0, _before_request)
-        app.after_request_funcs.setdefault(None, []).insert(0, _after_request)
+        _install_hooks(app, runtime)
 
     def reconfigure(self, new_config: Any, app: Flask | None = None) -> None:
         """Validate ``new_config`` and swap it in atomically for ``app``.
@@ -161,7 +177,10 @@ class GraviCORS:
         middleware = self._middlewares.get(app)  # type: ignore[arg-type]
         if middleware is None:
             raise RuntimeError("flask_gravicors is not initialised on this app")
-        middleware.runtime = self._compile(new_config, app)  # type: ignore[arg-type]
+        runtime = self._compile(new_config, app)  # type: ignore[arg-type]
+        # Hooks first, then the swap: a request that sees the new config finds them.
+        _install_hooks(app, runtime)  # type: ignore[arg-type]
+        middleware.runtime = runtime
 
     def _compile(self, raw: Any, app: Flask) -> Runtime:
         config = load_config(raw, self.policies)

@@ -177,11 +177,18 @@ def is_public_suffix(domain: str) -> bool:
     return bool(_public_suffix_list().is_public(domain))
 
 
+def _sendable(origin: str) -> bool:
+    """What :meth:`OriginMatcher.allows` lets through its first checks."""
+    return (
+        0 < len(origin) <= MAX_ORIGIN_LENGTH and origin.isascii() and origin.isprintable() and " " not in origin
+    )
+
+
 class OriginMatcher:
     """Decides whether a request's ``Origin`` is allowed. Immutable once built,
     except for the regex decision cache, which only ever memoises answers."""
 
-    __slots__ = ("any", "exact", "wildcards", "max_suffix", "regexes", "_cache")
+    __slots__ = ("any", "exact", "wildcards", "max_suffix", "regexes", "_cache", "_plain")
 
     def __init__(self, entries: Iterable[str]):
         exact: set[str] = set()
@@ -205,9 +212,15 @@ class OriginMatcher:
         self.wildcards = frozenset(wildcards)
         self.max_suffix = max((len(k) for k in wildcards), default=0)
         self.regexes = tuple(regexes)
+        #: Decisions on origins that are not exact entries (wildcards and regexes).
         self._cache: dict[str, bool] = {}
+        # Exact entries exactly as a browser sends them (lower-case, and passing
+        # every check in allows): a request origin found here is allowed at once.
+        self._plain = frozenset(e for e in self.exact if _sendable(e))
 
     def allows(self, origin: str) -> bool:
+        if origin in self._plain:
+            return True
         # Refuse what no browser sends: overlong values, controls (CR/LF), spaces
         # (two Origin headers joined by a server), non-ASCII (hosts are punycode).
         if (
@@ -223,11 +236,24 @@ class OriginMatcher:
         lowered = origin.lower()
         if lowered in self.exact:
             return True
-        if self.wildcards and self._wildcard(lowered):
-            return True
-        if self.regexes:
-            return self._regex(lowered)
+        if self.wildcards or self.regexes:
+            return self._patterns(lowered)
         return False
+
+    def _patterns(self, origin: str) -> bool:
+        """Wildcards then regexes, the decision memoised per origin value."""
+        cached = self._cache.get(origin)
+        if cached is not None:
+            return cached
+        decision = bool(self.wildcards) and self._wildcard(origin)
+        if not decision and self.regexes:
+            decision = any(p.fullmatch(origin) is not None for p in self.regexes)
+        if len(self._cache) >= REGEX_CACHE_SIZE:
+            # Clearing (not LRU bookkeeping) keeps hits at one dict lookup; a flood of
+            # distinct origins costs one scan each, as it would without a cache.
+            self._cache.clear()
+        self._cache[origin] = decision
+        return decision
 
     def _wildcard(self, origin: str) -> bool:
         sep = origin.find("://")
@@ -254,15 +280,3 @@ class OriginMatcher:
                 return True
             dot = host.find(".", dot + 1)
         return False
-
-    def _regex(self, origin: str) -> bool:
-        cached = self._cache.get(origin)
-        if cached is not None:
-            return cached
-        decision = any(p.fullmatch(origin) is not None for p in self.regexes)
-        if len(self._cache) >= REGEX_CACHE_SIZE:
-            # Clearing (not LRU bookkeeping) keeps hits at one dict lookup; a flood of
-            # distinct origins costs one scan each, as it would without a cache.
-            self._cache.clear()
-        self._cache[origin] = decision
-        return decision

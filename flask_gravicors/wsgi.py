@@ -37,6 +37,26 @@ _OWNED_PREFLIGHT = frozenset(
     )
 )
 
+# Headers that send an actual response through rewrite_headers (anything else is
+# kept as is and ours are appended), and frequent names that are none of them.
+_WATCHED = _OWNED_ACTUAL | {"vary"}
+_PLAIN = frozenset(
+    (
+        "Content-Type",
+        "Content-Length",
+        "Content-Encoding",
+        "Content-Disposition",
+        "Cache-Control",
+        "Location",
+        "Set-Cookie",
+        "ETag",
+        "Last-Modified",
+        "Date",
+        "Server",
+        "Expires",
+    )
+)
+
 # Short bodies that name the failed check without revealing the configured lists.
 _REFUSALS = {
     check: f"CORS preflight refused: {check} not allowed\n".encode() for check in ("origin", "method", "headers")
@@ -134,11 +154,17 @@ class CorsMiddleware:
             if method is not None:
                 return self._preflight(api, state, environ, start_response, origin, method)
 
-        extra = rules.actual_headers(origin)
-        vary = "Origin" if rules.vary_origin else None
+        # Vary: Origin (when due) then ours, in the order rewrite_headers gives.
+        added = rules.actual_added(origin)
 
         def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            return start_response(status, rewrite_headers(headers, _OWNED_ACTUAL, vary, extra), exc_info)
+            for name, _ in headers:
+                # Common names skip lower(); a header we own or a Vary takes the slow path.
+                if name not in _PLAIN and name.lower() in _WATCHED:
+                    vary = "Origin" if rules.vary_origin else None
+                    extra = rules.actual_headers(origin)
+                    return start_response(status, rewrite_headers(headers, _OWNED_ACTUAL, vary, extra), exc_info)
+            return start_response(status, [*headers, *added], exc_info)
 
         return self.app(environ, cors_start_response)
 
