@@ -15,6 +15,7 @@ import string
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,10 @@ from marshmallow import Schema, fields
 from werkzeug.test import EnvironBuilder
 
 from flask_gravicors import GraviCORS, Policy, hookimpl
+
+# When an example fails, hypothesis' report touches mypy_extensions.TypedDict, whose
+# DeprecationWarning (an error under setup.cfg's filterwarnings) would hide the report.
+pytestmark = pytest.mark.filterwarnings("ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
