@@ -430,3 +430,11 @@ def test_warnings_are_logged_once_at_start(
             client.get("/orders", headers={"Origin": SHOP})
     logged = [r.getMessage().split(":")[0] for r in caplog.records if r.name == "flask_gravicors" and r.levelno >= logging.WARNING]
     assert logged == ids
+
+
+def test_readme_config_reference_lists_every_rule_id() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Refusal rules") :]
+    section = section[: section.index("\n## ")]
+    listed = set(re.findall(r"`(gravicors\.[EW]\d{3})`", section))
+    assert listed == set(RULES)
