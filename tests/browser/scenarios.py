@@ -364,7 +364,7 @@ SCENARIOS: list[Scenario] = [
 ]
 # fmt: on
 
-#: Every family issue 3 asks for, each with allowed and refused cases.
+#: The scenario families (issue 3's list, plus scope and HTTP-cache rows); each has allowed and refused cases.
 FAMILIES = (
     "origin",
     "credentials",

@@ -3,6 +3,9 @@
 For each row a fresh page at the row's page origin runs the row's JavaScript
 against the API server (a real HTTP server on another port), and the test compares
 what script saw, and which requests reached the server, with the row's verdict.
+
+Run only these tests with ``python3 -m pytest tests/browser -q`` (one scenario:
+``-k <row id>``); ``CI=true`` turns a missing /usr/bin/chromium into a failure.
 """
 
 from __future__ import annotations
