@@ -147,7 +147,7 @@ def origin_problem(entry: str) -> tuple[str, str] | None:
     parts = split_origin(entry)
     if parts is None:
         return "gravicors.E020", f"{shown} does not start with scheme://"
-    if not entry.isascii():
+    if not parts.host.isascii():
         return "gravicors.E026", shown + _punycode_hint(parts.host)
     if parts.userinfo:
         return "gravicors.E020", f"{shown} has userinfo (user@)"

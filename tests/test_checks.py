@@ -97,7 +97,8 @@ REFUSED: list[tuple[str, Any, list[tuple[str, str]]]] = [
     ("port-leading-zero", origins("https://shop.example.com:08443"), [(C("allow_origin[0]"), "gravicors.E027")]),
     ("port-empty", origins("https://shop.example.com:"), [(C("allow_origin[0]"), "gravicors.E027")]),
     ("port-not-number", origins("https://shop.example.com:https"), [(C("allow_origin[0]"), "gravicors.E027")]),
-    ("port-unicode-digits", origins("https://shop.example.com:\u0661\u0662"), [(C("allow_origin[0]"), "gravicors.E026")]),
+    ("port-unicode-digits", origins("https://shop.example.com:\u0661\u0662"), [(C("allow_origin[0]"), "gravicors.E027")]),
+    ("non-ascii-path", origins("https://shop.example.com/é"), [(C("allow_origin[0]"), "gravicors.E020")]),
     # --- non-ASCII hosts ---
     ("idn", origins("https://bücher.example"), [(C("allow_origin[0]"), "gravicors.E026")]),
     ("idn-wildcard", origins("https://*.bücher.example"), [(C("allow_origin[0]"), "gravicors.E026")]),
