@@ -232,7 +232,9 @@ class OriginMatcher:
         ):
             return False
         if self.any:
-            return True
+            # "null" is an opaque origin any page can produce: never covered by
+            # "*" (listed "null" was found in _plain above).
+            return origin != "null"
         lowered = origin.lower()
         if lowered in self.exact:
             return True

@@ -23,7 +23,8 @@ CASES = [
     ([SHOP], "https://shop.example.com/", False),
     # * allows any well-formed origin, not garbage
     (["*"], "https://anything.test", True),
-    (["*"], "null", True),
+    (["*"], "null", False),  # null only when listed, even with *
+    (["*", "null"], "null", True),
     (["*"], "https://a.test\r\nX-Evil: 1", False),
     (["*"], "", False),
     # null only when listed (Fetch: opaque origins are forgeable)

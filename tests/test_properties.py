@@ -62,7 +62,7 @@ def reference_allows(entries: list[str], origin: str) -> bool:
         return False
     lowered = origin.lower()
     for entry in entries:
-        if entry == "*":
+        if entry == "*" and origin != "null":  # issue 2: null only when listed
             return True
         if entry.lower() == lowered:
             return True
