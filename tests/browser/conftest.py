@@ -1,7 +1,7 @@
-"""Fixtures of the browser suite: Debian's Chromium driven by Playwright (one per
-session, fresh profile), two page servers (two origins) and the API server (once
-per module, so they do not outlive the browser tests), each stopped by the fixture
-that started it.
+"""Fixtures of the browser suite: Debian's Chromium driven by Playwright (one
+launch, fresh profile), two page servers (two origins) and the API server, each
+started once for the suite's one module and stopped by the fixture that started
+it, so nothing outlives the browser tests.
 
 Outside CI a missing browser skips the suite with the reason; with ``CI=true`` it
 fails it (a CI run that skipped the browser would prove nothing).
@@ -42,7 +42,10 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"{reason} (install it with: apt-get install -y chromium; CI=true makes this a failure)")
 
 
-@pytest.fixture(scope="session")
+# Module scope, and the suite is one module: one browser launch per test session,
+# and Playwright is gone before the next module runs (while it runs, its event loop
+# counts as running in this thread, so a later asyncio.run() would fail).
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not os.access(CHROMIUM, os.X_OK):
         unavailable(f"{CHROMIUM} not found: Debian's chromium package is not installed")
