@@ -12,11 +12,11 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import pytest
 
-from .scenarios import SCENARIOS, Scenario
+from .scenarios import APPS, SCENARIOS, Scenario
 from .servers import RequestLog, ServerThread, make_api_app, page_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -102,7 +102,12 @@ def origins() -> Iterator[Origins]:
         other.stop()
 
 
-def api_config(scenario: Scenario, origins: Origins, cors: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def api_config(
+    scenario: Scenario,
+    origins: Origins,
+    cors: Mapping[str, Any] | None = None,
+    policies: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The API a scenario gets to itself: at ``/s/<id>``, or bound to the blueprint
     named ``<id>`` (mounted at ``/b/<id>``)."""
     binding = {"blueprint": scenario.id} if scenario.blueprint else {"context_path": f"/s/{scenario.id}"}
@@ -111,17 +116,17 @@ def api_config(scenario: Scenario, origins: Origins, cors: Mapping[str, Any] | N
         **binding,
         "entrypoints": list(scenario.entrypoints),
         "cors": origins.fill(dict(cors if cors is not None else scenario.cors or {})),
-        "policies": [dict(p) for p in scenario.policies],
+        "policies": [dict(p) for p in (policies if policies is not None else scenario.policies)],
     }
 
 
 class ApiServer:
-    """The API origin: one Flask app holding every scenario's API."""
+    """An API origin: one Flask app holding the APIs of the given scenarios."""
 
-    def __init__(self, origins: Origins):
+    def __init__(self, origins: Origins, scenarios: Sequence[Scenario]):
         self.origins = origins
-        self.apis = [api_config(s, origins) for s in SCENARIOS if s.cors is not None]
-        blueprints = [s.id for s in SCENARIOS if s.blueprint]
+        self.apis = [api_config(s, origins) for s in scenarios if s.cors is not None]
+        blueprints = [s.id for s in scenarios if s.blueprint]
         app, self.gravicors = make_api_app(copy.deepcopy(self.apis), blueprints)
         self.log = RequestLog(app.wsgi_app)
         app.wsgi_app = self.log  # type: ignore[method-assign]
@@ -135,9 +140,11 @@ class ApiServer:
     def url(self, scenario: Scenario) -> str:
         return self.base + self.prefix(scenario) + scenario.path
 
-    def reconfigure(self, scenario: Scenario, cors: Mapping[str, Any]) -> None:
-        """Swap in the whole config with this scenario's cors block replaced."""
-        new = [api_config(scenario, self.origins, cors) if a["name"] == scenario.id else a for a in self.apis]
+    def reconfigure(
+        self, scenario: Scenario, cors: Mapping[str, Any], policies: Sequence[Mapping[str, Any]] | None = None
+    ) -> None:
+        """Swap in the whole config with this scenario's cors block (and policies) replaced."""
+        new = [api_config(scenario, self.origins, cors, policies) if a["name"] == scenario.id else a for a in self.apis]
         self.gravicors.reconfigure({"apis": copy.deepcopy(new)})
 
     def restore(self) -> None:
@@ -145,22 +152,28 @@ class ApiServer:
 
 
 @pytest.fixture(scope="module")
-def api_server(origins: Origins) -> Iterator[ApiServer]:
-    api = ApiServer(origins)
-    api.server.start()
+def api_servers(origins: Origins) -> Iterator[dict[str, ApiServer]]:
+    """One API server per ``Scenario.app``: "shared" holds most rows; "policy-free"
+    is an app whose config starts without any policy (so the extension installs no
+    policy hook at init_app) for rows that add policies with reconfigure()."""
+    servers = {app: ApiServer(origins, [s for s in SCENARIOS if s.app == app]) for app in APPS}
+    for api in servers.values():
+        api.server.start()
     try:
-        yield api
+        yield servers
     finally:
-        api.server.stop()
+        for api in servers.values():
+            api.server.stop()
 
 
 @pytest.fixture
-def open_page(chromium: Any, api_server: ApiServer, origins: Origins) -> Iterator[Callable[[str], Any]]:
+def open_page(chromium: Any, api_servers: dict[str, ApiServer], origins: Origins) -> Iterator[Callable[[str], Any]]:
     """Opens the probe page at a page origin (a template) in a fresh browser context:
     own cookie jar, HTTP cache and preflight cache. The API origin holds the cookie
-    ``session=s1`` so credentialed requests can be told from the others."""
+    ``session=s1`` (cookies ignore ports: every API server gets it) so credentialed
+    requests can be told from the others."""
     context = chromium.new_context()
-    context.add_cookies([{"name": "session", "value": "s1", "url": api_server.base + "/"}])
+    context.add_cookies([{"name": "session", "value": "s1", "url": api_servers["shared"].base + "/"}])
 
     def open_at(origin: str) -> Any:
         page = context.new_page()

@@ -63,6 +63,8 @@ class Step:
     #: Run it from a new page at this origin, in the same browser context (same
     #: HTTP cache and preflight cache); None: the same page.
     page: str | None = None
+    #: New policies for this row's API, applied with the reconfigure (None: keep).
+    policies: tuple[Mapping[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class Scenario:
     #: Bind the API to a blueprint (named after the row, at /b/<id>; its only view,
     #: echo, allows GET and PUT) instead of a context path.
     blueprint: bool = False
+    #: Which API server (app) holds this row's API: see APPS.
+    app: str = "shared"
 
 
 def cors(**fields: Any) -> dict[str, Any]:
@@ -108,6 +112,10 @@ REGEX = cors(allow_origin=[r"http://(app|admin)\.localhost(:\d+)?"])
 KEY_HEADERS = dict(allow_methods=["GET", "PUT"], allow_headers=["x-gravitee-api-key"])
 SSE = ("sse",)
 X_TRACE = 'fetch(URL, {headers: {"X-Trace": "t-1"}})'
+
+#: The API servers: "shared" holds most rows' APIs; "policy-free" is an app whose
+#: config starts with no policy at all (rows that add one with reconfigure()).
+APPS = ("shared", "policy-free")
 
 # fmt: off
 SCENARIOS: list[Scenario] = [
@@ -358,6 +366,10 @@ SCENARIOS: list[Scenario] = [
              ok(server={"OPTIONS": 1, "PUT": 1}),
              then=Step(PUT, blocked(server={"OPTIONS": 1, "PUT": 2}),
                        reconfigure=cors(allow_origin=["{other}"], allow_methods=["PUT"], max_age=600))),
+    Scenario("reconfigure-adds-policy-to-app-started-without-any", "reconfigure", cors(), GET,
+             ok(body={"method": "GET"}, server={"GET": 1}), app="policy-free",
+             then=Step(GET, ok(401, body={"message": "Unauthorized: missing API key"}, server={"GET": 2}),
+                       reconfigure=cors(), policies=KEYED)),
     Scenario("reconfigure-bad-config-keeps-old", "reconfigure", cors(), GET, ok(),
              then=Step(GET, ok(server={"GET": 2}), reconfigure=cors(allow_origin=["not an origin"]),
                        reconfigure_fails=True)),

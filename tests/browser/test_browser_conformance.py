@@ -20,7 +20,7 @@ import pytest
 from flask_gravicors import ConfigError
 
 from .conftest import ApiServer, Origins
-from .scenarios import FAMILIES, REJECTED, RESOLVED, SCENARIOS, Scenario, Verdict
+from .scenarios import APPS, FAMILIES, REJECTED, RESOLVED, SCENARIOS, Scenario, Verdict
 
 
 def run_in_page(page: Any, request: str, url: str) -> dict[str, Any]:
@@ -108,7 +108,8 @@ def mismatches(expect: Verdict, seen: dict[str, Any], api: ApiServer, scenario: 
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
-def test_browser_verdict(scenario: Scenario, open_page: Any, api_server: ApiServer, origins: Origins) -> None:
+def test_browser_verdict(scenario: Scenario, open_page: Any, api_servers: dict[str, ApiServer], origins: Origins) -> None:
+    api_server = api_servers[scenario.app]
     page = open_page(scenario.page)
     url = api_server.url(scenario)
     seen = run_in_page(page, scenario.request, url)
@@ -122,9 +123,9 @@ def test_browser_verdict(scenario: Scenario, open_page: Any, api_server: ApiServ
         if step.reconfigure is not None:
             if step.reconfigure_fails:
                 with pytest.raises(ConfigError):
-                    api_server.reconfigure(scenario, step.reconfigure)
+                    api_server.reconfigure(scenario, step.reconfigure, step.policies)
             else:
-                api_server.reconfigure(scenario, step.reconfigure)
+                api_server.reconfigure(scenario, step.reconfigure, step.policies)
         if step.page is not None:
             page = open_page(step.page)
         seen = run_in_page(page, step.request, url)
@@ -144,3 +145,6 @@ def test_table_is_complete() -> None:
         outcomes |= {s.then.expect.outcome for s in SCENARIOS if s.family == family and s.then}
         assert outcomes == {RESOLVED, REJECTED}, f"family {family!r} lacks an allowed or a refused case"
     assert {s.family for s in SCENARIOS} == set(FAMILIES)
+    assert {s.app for s in SCENARIOS} == set(APPS)
+    # The policy-free app must start without policies, or it tests nothing.
+    assert not any(s.policies for s in SCENARIOS if s.app == "policy-free")
