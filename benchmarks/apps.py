@@ -93,11 +93,19 @@ def gravicors_api(origins: list[str], policies: list[dict[str, Any]] | None = No
 
 
 TWO_POLICIES = [{"name": "api-key", "config": {"keys": [API_KEY]}}, {"name": "bench-pass"}]
+TWO_NOOP_POLICIES = [{"name": "bench-pass"}, {"name": "bench-pass"}]
 
 
-def make_app(variant: str, origins: list[str] | None = None, *, policies: list[dict[str, Any]] | None = None) -> Flask:
+def make_app(
+    variant: str,
+    origins: list[str] | None = None,
+    *,
+    policies: list[dict[str, Any]] | None = None,
+    neighbour_policies: list[dict[str, Any]] | None = None,
+) -> Flask:
     """``variant``: ``bare``, ``flask-cors``, ``gravicors`` or ``gravicors-nochain``
-    (flask_gravicors with its policy hooks removed from Flask: "no chain at all")."""
+    (flask_gravicors with its policy hooks removed from Flask: "no chain at all").
+    ``neighbour_policies`` adds a second API, ``/other``, with those policies."""
     app = make_base_app()
     if variant == "bare":
         return app
@@ -119,7 +127,10 @@ def make_app(variant: str, origins: list[str] | None = None, *, policies: list[d
             },
         )
         return app
-    GraviCORS(app, apis=[gravicors_api(origins, policies)], plugins=[_PassPlugin])
+    api_list = [gravicors_api(origins, policies)]
+    if neighbour_policies:
+        api_list.append({**gravicors_api(origins, neighbour_policies), "name": "other", "context_path": "/other"})
+    GraviCORS(app, apis=api_list, plugins=[_PassPlugin])
     if variant == "gravicors-nochain":
         from flask_gravicors import extension
 

@@ -40,8 +40,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import apps  # noqa: E402
-import flask  # noqa: E402
-import flask_cors  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 import flask_gravicors  # noqa: E402
@@ -112,10 +110,24 @@ class Cell:
     env: dict[str, Any]
     n: int = 1
     samples: list[float] = field(default_factory=list)
+    #: The cell this one is compared with, run right next to it in every repeat.
+    base: Cell | None = None
+    base_samples: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
+
+    @property
+    def ratio(self) -> float:
+        """Median over repeats of this cell's time over its base's, measured side by side."""
+        return statistics.median(x / y for x, y in zip(self.samples, self.base_samples, strict=True))
+
+    def delta(self) -> tuple[float, float, float]:
+        """Median and interquartile range of (this − base) over repeats, in µs."""
+        d = sorted(x - y for x, y in zip(self.samples, self.base_samples, strict=True))
+        q = statistics.quantiles(d, n=4) if len(d) >= 4 else [d[0], 0, d[-1]]
+        return statistics.median(d), q[0], q[-1]
 
     def text(self) -> str:
         return f"{fmt(self.median)} ({fmt(min(self.samples))}–{fmt(max(self.samples))})"
@@ -193,10 +205,32 @@ def build_cells(quick: bool) -> tuple[dict[str, Cell], dict[str, float]]:
     one = apps.exact_origins(1)
     nochain = apps.make_app("gravicors-nochain", one)
     add("gravicors-nochain:exact1:allowed", nochain, get(apps.ALLOWED_ORIGIN))
+    keyed = get(apps.ALLOWED_ORIGIN, **{"X-Gravitee-Api-Key": apps.API_KEY})
+    two = apps.make_app("gravicors", one, policies=apps.TWO_NOOP_POLICIES)
+    add("gravicors-2noop:exact1:allowed", two, keyed)
     two = apps.make_app("gravicors", one, policies=apps.TWO_POLICIES)
-    add("gravicors-2policies:exact1:allowed", two, get(apps.ALLOWED_ORIGIN, **{"X-Gravitee-Api-Key": apps.API_KEY}))
-    expect(cells["gravicors-nochain:exact1:allowed"], "200", apps.ALLOWED_ORIGIN)
-    expect(cells["gravicors-2policies:exact1:allowed"], "200", apps.ALLOWED_ORIGIN)
+    add("gravicors-2policies:exact1:allowed", two, keyed)
+    mixed = apps.make_app("gravicors", one, neighbour_policies=apps.TWO_NOOP_POLICIES)
+    add("gravicors-neighbour:exact1:allowed", mixed, get(apps.ALLOWED_ORIGIN))
+    for key in ("gravicors-nochain", "gravicors-2noop", "gravicors-2policies", "gravicors-neighbour"):
+        expect(cells[f"{key}:exact1:allowed"], "200", apps.ALLOWED_ORIGIN)
+
+    # Each compared cell runs right next to its base in every repeat: the ratio of
+    # a pair measured within milliseconds cancels most of the machine's drift.
+    for key, cell in cells.items():
+        variant, _, case = key.partition(":")
+        if key == "gravicors:preflight-64k":
+            cell.base = cells["gravicors:preflight"]
+        elif case.startswith("preflight"):
+            cell.base = cells["bare:options"]
+        elif variant in ("flask-cors", "gravicors"):
+            cell.base = cells["bare:get"]
+        elif variant == "gravicors-nochain":
+            cell.base = cells["gravicors:exact1:allowed"]
+        elif variant == "gravicors-neighbour":
+            cell.base = cells["gravicors-nochain:exact1:allowed"]
+        elif variant in ("gravicors-2noop", "gravicors-2policies"):
+            cell.base = cells["gravicors:exact1:allowed"]
 
     # init_app with 100 000 exact origins: time (no tracing), then memory (traced).
     origins = apps.exact_origins(100_000)
@@ -237,7 +271,12 @@ def run_inprocess(args: argparse.Namespace) -> None:
     for rep in range(args.repeats):
         rng.shuffle(order)
         for cell in order:
+            base = cell.base
+            if base is not None and rep % 2:
+                cell.base_samples.append(batch(base.app, base.env, base.n))
             cell.samples.append(batch(cell.app, cell.env, cell.n))
+            if base is not None and not rep % 2:
+                cell.base_samples.append(batch(base.app, base.env, base.n))
         print(f"\rrepeat {rep + 1}/{args.repeats}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     print_table(cells, info, args, time.time() - started)
@@ -255,8 +294,8 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
     rows: list[tuple[str, str, str, str, str, str, str]] = []
 
     def ratio_row(label: str, bare: Cell, fc: Cell | None, gv: Cell, limit: float) -> None:
-        r = gv.median / bare.median
-        fc_text = f"{fc.text()} = {fc.median / bare.median:,.2f}×" if fc else "–"
+        r = gv.ratio
+        fc_text = f"{fc.text()} = {fc.ratio:,.2f}×" if fc else "–"
         rows.append((label, bare.text(), fc_text, gv.text(), f"{r:.3f}×", f"≤ {limit:.2f}×", verdict(r <= limit)))
 
     for count in (1, 10_000, 100_000):
@@ -275,7 +314,9 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
             c[f"gravicors:exact{count}:disallowed"],
             1.05,
         )
-    ratio_row("allowed GET, 1,000 regex origins", bare_get, c["flask-cors:regex1000:allowed"], c["gravicors:regex1000:allowed"], 1.10)
+    ratio_row(
+        "allowed GET, 1,000 regex origins", bare_get, c["flask-cors:regex1000:allowed"], c["gravicors:regex1000:allowed"], 1.10
+    )
     ratio_row(
         "allowed GET, 1,000 glob origins (flask-cors: same as regexes)",
         bare_get,
@@ -283,15 +324,33 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         c["gravicors:glob1000:allowed"],
         1.10,
     )
-    ratio_row("valid preflight, run_policies off (vs bare automatic OPTIONS)", bare_opt, c["flask-cors:preflight"], c["gravicors:preflight"], 0.10)
-    speedup = c["flask-cors:preflight"].median / c["gravicors:preflight"].median
+    ratio_row(
+        "valid preflight, run_policies off (vs bare automatic OPTIONS)",
+        bare_opt,
+        c["flask-cors:preflight"],
+        c["gravicors:preflight"],
+        0.10,
+    )
+    speedup = c["flask-cors:preflight"].ratio / c["gravicors:preflight"].ratio
     rows.append(
         ("valid preflight: flask-cors ÷ flask_gravicors", "", "", "", f"{speedup:,.1f}× faster", "≥ 15×", verdict(speedup >= 15))
     )
-    ratio_row("failed preflight: method (vs bare OPTIONS)", bare_opt, c["flask-cors:preflight-bad-method"], c["gravicors:preflight-bad-method"], 0.10)
-    ratio_row("failed preflight: origin (vs bare OPTIONS)", bare_opt, c["flask-cors:preflight-bad-origin"], c["gravicors:preflight-bad-origin"], 0.10)
-    big, normal = c["gravicors:preflight-64k"], c["gravicors:preflight"]
-    r = big.median / normal.median
+    ratio_row(
+        "failed preflight: method (vs bare OPTIONS)",
+        bare_opt,
+        c["flask-cors:preflight-bad-method"],
+        c["gravicors:preflight-bad-method"],
+        0.10,
+    )
+    ratio_row(
+        "failed preflight: origin (vs bare OPTIONS)",
+        bare_opt,
+        c["flask-cors:preflight-bad-origin"],
+        c["gravicors:preflight-bad-origin"],
+        0.10,
+    )
+    big = c["gravicors:preflight-64k"]
+    r = big.ratio
     rows.append(
         (
             "preflight with 64 KiB Access-Control-Request-Headers (vs a normal preflight)",
@@ -304,18 +363,12 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         )
     )
 
-    # Paired differences: repeat i of one cell ran in the same round as repeat i
-    # of the other, so their difference cancels most of the machine's drift.
-    def paired(a: Cell, b: Cell) -> tuple[float, float, float]:
-        d = sorted(x - y for x, y in zip(a.samples, b.samples))
-        q = statistics.quantiles(d, n=4) if len(d) >= 4 else [d[0], 0, d[-1]]
-        return statistics.median(d), q[0], q[-1]
-
     chain, nochain = c["gravicors:exact1:allowed"], c["gravicors-nochain:exact1:allowed"]
-    d, lo, hi = paired(chain, nochain)
+    d, lo, hi = nochain.delta()
+    d, lo, hi = -d, -hi, -lo  # the nochain cell is measured against the chain one
     rows.append(
         (
-            "API with no policies vs no chain at all (policy hooks removed)",
+            "API with no policies vs no chain at all (policy hooks removed from Flask)",
             "",
             "",
             f"{chain.text()} vs {nochain.text()}",
@@ -324,19 +377,26 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
             verdict(lo <= 0 <= hi),
         )
     )
-    two = c["gravicors-2policies:exact1:allowed"]
-    d, lo, hi = paired(two, chain)
+    mixed = c["gravicors-neighbour:exact1:allowed"]
+    d, lo, hi = mixed.delta()
     rows.append(
         (
-            "API with two policies that let the request through (api-key + a no-op)",
+            "(info) API with no policies while another API has some (policy hooks installed) vs no chain",
             "",
             "",
-            two.text(),
+            mixed.text(),
             f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f})",
-            "≤ +5 µs",
-            verdict(d <= 5),
+            "",
+            "",
         )
     )
+    for key, label in (
+        ("gravicors-2noop", "API with two policies that let the request through (2 no-op policies) vs none"),
+        ("gravicors-2policies", "API with two policies that let the request through (api-key + a no-op) vs none"),
+    ):
+        two = c[f"{key}:exact1:allowed"]
+        d, lo, hi = two.delta()
+        rows.append((label, "", "", two.text(), f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f})", "≤ +5 µs", verdict(d <= 5)))
     t = info["gravicors:init_s"]
     rows.append(
         (
@@ -354,7 +414,9 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
     clock = "wall-clock" if args.wall else "CPU (thread)"
     print(
         f"In-process WSGI, {clock} µs per request: median (min–max) of {args.repeats} interleaved repeats, "
-        f"each a batch of ~{args.batch_ms:g} ms{' (--quick)' if args.quick else ''}."
+        f"each a batch of ~{args.batch_ms:g} ms{' (--quick)' if args.quick else ''}. "
+        "Ratios and Δ: median over repeats of the cell against its base (bare Flask, or the row's "
+        "reference) run right next to it."
     )
     print(machine_note(elapsed))
     print()
@@ -438,7 +500,17 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 def wrk(port: int, seconds: float, origin: str) -> float:
     out = subprocess.run(
-        ["wrk", "-t1", "-c4", f"-d{seconds:g}s", "--timeout", "5s", "-H", f"Origin: {origin}", f"http://127.0.0.1:{port}/api/items"],
+        [
+            "wrk",
+            "-t1",
+            "-c4",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "5s",
+            "-H",
+            f"Origin: {origin}",
+            f"http://127.0.0.1:{port}/api/items",
+        ],
         capture_output=True,
         text=True,
         timeout=seconds + 30,
@@ -463,7 +535,7 @@ def run_wrk(args: argparse.Namespace) -> None:
         for count in args.origins:
             for variant in variants:
                 servers[(variant, count)] = start_server(variant, count)
-        for (variant, count), (_, port) in servers.items():
+        for _, port in servers.values():
             wrk(port, 1, apps.ALLOWED_ORIGIN)  # warm-up
         rng = random.Random(5)
         keys = list(servers)
@@ -487,7 +559,7 @@ def run_wrk(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|---|")
     for count in args.origins:
 
-        def text(v: str) -> str:
+        def text(v: str, count: int = count) -> str:
             r = results[(v, count)]
             return f"{statistics.median(r):,.0f} ({min(r):,.0f}–{max(r):,.0f})"
 
@@ -506,17 +578,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", nargs="?", choices=["inprocess", "wrk"], default="inprocess")
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats (a smoke run)")
-    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 25, quick 7)")
-    parser.add_argument("--batch-ms", type=float, default=None, help="target ms per cell per repeat (default 40, quick 8)")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 61, quick 11)")
+    parser.add_argument("--batch-ms", type=float, default=None, help="target ms per cell per repeat (default 5)")
     parser.add_argument("--wall", action="store_true", help="time with the wall clock instead of thread CPU time")
     parser.add_argument("--seconds", type=float, default=5, help="wrk: duration of one measurement (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="wrk: interleaved rounds (default 3)")
     parser.add_argument("--origins", type=int, nargs="+", default=[1, 10_000], help="wrk: origin-list sizes")
     args = parser.parse_args()
     if args.repeats is None:
-        args.repeats = 7 if args.quick else 25
+        args.repeats = 11 if args.quick else 61
     if args.batch_ms is None:
-        args.batch_ms = 8 if args.quick else 40
+        args.batch_ms = 5
     if args.wall:
         global CLOCK
         CLOCK = time.perf_counter_ns

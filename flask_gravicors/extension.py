@@ -98,13 +98,12 @@ def _install_hooks(app: Flask, runtime: Runtime) -> None:
     last on the response. Lists are replaced, not changed in place, so a request
     iterating them meanwhile never sees a hook twice.
     """
-    for funcs, hook, needed in (
-        (app.before_request_funcs, _before_request, any(api.policies for api in runtime.apis)),
-        (app.after_request_funcs, _after_request, any(api.response_policies for api in runtime.apis)),
-    ):
-        hooks = funcs.get(None, [])
-        if needed and hook not in hooks:
-            funcs[None] = [hook, *hooks]
+    before = app.before_request_funcs.get(None, [])
+    if any(api.policies for api in runtime.apis) and _before_request not in before:
+        app.before_request_funcs[None] = [_before_request, *before]
+    after = app.after_request_funcs.get(None, [])
+    if any(api.response_policies for api in runtime.apis) and _after_request not in after:
+        app.after_request_funcs[None] = [_after_request, *after]
 
 
 class GraviCORS:

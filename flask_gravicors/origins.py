@@ -27,6 +27,16 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+try:  # the regex parser, to read the literal ending of configured patterns
+    from re import _constants as _re_constants  # type: ignore[attr-defined]
+    from re import _parser as _re_parser
+except ImportError:  # Python 3.10
+    import sre_constants as _re_constants  # type: ignore[no-redef]
+    import sre_parse as _re_parser  # type: ignore[no-redef]
+
+_LITERAL = _re_constants.LITERAL
+_AT = _re_constants.AT
+
 REGEX_CHARS = frozenset("([{\\^$|")
 
 #: Longest request ``Origin`` value considered at all. A real origin is at most
@@ -177,18 +187,48 @@ def is_public_suffix(domain: str) -> bool:
     return bool(_public_suffix_list().is_public(domain))
 
 
+#: Longest literal ending used to bucket a regex (longer ones are cut to it).
+MAX_TAIL = 64
+
+
+def literal_tail(pattern: str) -> str:
+    """The lower-case ASCII text every fullmatch of ``pattern`` ends with, or ``""``.
+
+    Read from the parsed pattern: the literal characters that end its top-level
+    sequence (zero-width assertions such as ``$`` skipped). A top-level ``|``, a
+    group, a class or a repeat at the end gives ``""``. Only ASCII characters are kept
+    (under IGNORECASE some non-ASCII ones match ASCII, e.g. the Kelvin sign ``k``),
+    and request origins reaching the regexes are lower-case ASCII, so an origin
+    without this ending cannot match. Any doubt gives ``""``: the pattern is then
+    tried on every new origin, as without buckets.
+    """
+    try:
+        items = list(_re_parser.parse(pattern, re.IGNORECASE))
+    except Exception:  # noqa: BLE001 - private parser: no bucket rather than an error
+        return ""
+    chars: list[str] = []
+    for op, arg in reversed(items):
+        if op is _LITERAL and isinstance(arg, int) and arg < 128:
+            chars.append(chr(arg).lower())
+        elif op is _AT and not chars:
+            continue
+        else:
+            break
+        if len(chars) == MAX_TAIL:
+            break
+    return "".join(reversed(chars))
+
+
 def _sendable(origin: str) -> bool:
     """What :meth:`OriginMatcher.allows` lets through its first checks."""
-    return (
-        0 < len(origin) <= MAX_ORIGIN_LENGTH and origin.isascii() and origin.isprintable() and " " not in origin
-    )
+    return 0 < len(origin) <= MAX_ORIGIN_LENGTH and origin.isascii() and origin.isprintable() and " " not in origin
 
 
 class OriginMatcher:
     """Decides whether a request's ``Origin`` is allowed. Immutable once built,
     except for the regex decision cache, which only ever memoises answers."""
 
-    __slots__ = ("any", "exact", "wildcards", "max_suffix", "regexes", "_cache", "_plain")
+    __slots__ = ("any", "exact", "wildcards", "max_suffix", "regexes", "_cache", "_plain", "_tails", "_untailed")
 
     def __init__(self, entries: Iterable[str]):
         exact: set[str] = set()
@@ -200,6 +240,9 @@ class OriginMatcher:
                 self.any = True
             elif is_regex(entry):
                 regexes.append(re.compile(entry, re.IGNORECASE))
+            elif "*" not in entry:
+                # No wildcard: null or an exact origin (validated before we get here).
+                exact.add(entry.lower())
             else:
                 parsed = parse_origin(entry)
                 key = wildcard_key(parsed) if parsed is not None else None
@@ -217,6 +260,20 @@ class OriginMatcher:
         # Exact entries exactly as a browser sends them (lower-case, and passing
         # every check in allows): a request origin found here is allowed at once.
         self._plain = frozenset(e for e in self.exact if _sendable(e))
+        # Regexes bucketed by the literal text every match ends with: a new origin
+        # value tries only the patterns whose ending it has, not the whole list.
+        tails: dict[int, dict[str, list[re.Pattern[str]]]] = {}
+        untailed: list[re.Pattern[str]] = []
+        for pattern in self.regexes:
+            tail = literal_tail(pattern.pattern)
+            if tail:
+                tails.setdefault(len(tail), {}).setdefault(tail, []).append(pattern)
+            else:
+                untailed.append(pattern)
+        self._tails = tuple(
+            (length, {tail: tuple(found) for tail, found in by_tail.items()}) for length, by_tail in sorted(tails.items())
+        )
+        self._untailed = tuple(untailed)
 
     def allows(self, origin: str) -> bool:
         if origin in self._plain:
@@ -249,13 +306,26 @@ class OriginMatcher:
             return cached
         decision = bool(self.wildcards) and self._wildcard(origin)
         if not decision and self.regexes:
-            decision = any(p.fullmatch(origin) is not None for p in self.regexes)
+            decision = self._regex(origin)
         if len(self._cache) >= REGEX_CACHE_SIZE:
             # Clearing (not LRU bookkeeping) keeps hits at one dict lookup; a flood of
             # distinct origins costs one scan each, as it would without a cache.
             self._cache.clear()
         self._cache[origin] = decision
         return decision
+
+    def _regex(self, origin: str) -> bool:
+        """Whether a regex fullmatches: only those whose literal ending ``origin`` has
+        (one probe per distinct ending length, at most :data:`MAX_TAIL`), then the
+        patterns with no literal ending."""
+        size = len(origin)
+        for length, by_tail in self._tails:
+            if length > size:
+                break
+            found = by_tail.get(origin[-length:])
+            if found is not None and any(p.fullmatch(origin) is not None for p in found):
+                return True
+        return any(p.fullmatch(origin) is not None for p in self._untailed)
 
     def _wildcard(self, origin: str) -> bool:
         sep = origin.find("://")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterable
 
-from .core import ACAC, ACAO, ACEH, PREFLIGHT_VARY, CompiledApi, Headers, Runtime
+from .core import _UNSEEN, ACAC, ACAO, ACEH, PREFLIGHT_VARY, CompiledApi, Headers, Runtime
 
 log = logging.getLogger("flask_gravicors")
 
@@ -138,7 +138,14 @@ class CorsMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # Read the snapshot once: this request sees one config throughout.
-        api = self.runtime.resolve(environ)
+        runtime = self.runtime
+        # A path resolved before is one dict lookup (Runtime.resolve's cache, inlined).
+        if runtime.blueprint_of is None:
+            api = runtime._paths.get(environ.get("PATH_INFO") or "/", _UNSEEN)
+            if api is _UNSEEN:
+                api = runtime.resolve(environ)
+        else:
+            api = runtime.resolve(environ)
         if api is None:
             return self.app(environ, start_response)
         state = None
@@ -154,8 +161,11 @@ class CorsMiddleware:
             if method is not None:
                 return self._preflight(api, state, environ, start_response, origin, method)
 
-        # Vary: Origin (when due) then ours, in the order rewrite_headers gives.
-        added = rules.actual_added(origin)
+        # Vary: Origin (when due) then ours, in the order rewrite_headers gives
+        # (CorsRules.actual_added's cache, inlined).
+        added = rules._added.get(origin)
+        if added is None:
+            added = rules.actual_added(origin)
 
         def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             for name, _ in headers:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import pytest
 
 from flask_gravicors.core import CorsRules
-from flask_gravicors.origins import OriginMatcher
+from flask_gravicors.origins import OriginMatcher, literal_tail
 from flask_gravicors.wsgi import CorsMiddleware
 
 SIZES = (1, 100, 10_000)
@@ -74,7 +74,7 @@ def same_work_at_every_size(
         subject = build(n)
         if warm:
             decide(subject, n)
-        counts.append(work(lambda: decide(subject, n)))
+        counts.append(work(lambda subject=subject, n=n: decide(subject, n)))
     assert len(set(counts)) == 1, f"work at {sizes} origins: {counts}"
 
 
@@ -120,6 +120,41 @@ def test_repeated_regex_decisions_do_not_grow_with_the_list(origin: str, allowed
 
     # 1 000 patterns at most: compiling 10 000 would only slow the suite down.
     same_work_at_every_size(lambda n: OriginMatcher(regexes(n)), decide, warm=True, sizes=(1, 100, 1000))
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("https://shop.re00000.example.com", True),
+        ("https://shop.re99999.example.com", False),
+        ("https://evil.example.net", False),
+    ],
+)
+def test_new_regex_decisions_try_only_the_patterns_with_that_ending(origin: str, allowed: bool) -> None:
+    # A value never seen before (empty cache) tries the patterns whose literal
+    # ending it has, not all of them: a flood of new origins costs no scan.
+    def decide(matcher: OriginMatcher, n: int) -> None:
+        matcher._cache.clear()
+        assert matcher.allows(origin) is allowed
+
+    same_work_at_every_size(lambda n: OriginMatcher(regexes(n)), decide, sizes=(1, 100, 1000))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "tail"),
+    [
+        (r"https://[a-z0-9-]+\.tenant5\.example\.com", ".tenant5.example.com"),
+        (r"^https://A\.com$", "https://a.com"),
+        (r"https://(a|b)\.com", ".com"),
+        (r"a|b\.com", ""),
+        (r"https://x\.(com|net)", ""),
+        (r"https://.*", ""),
+        (r"https://x\.(?-i:COM)", ""),
+        ("https://x\\.\u212a", ""),
+    ],
+)
+def test_literal_tail(pattern: str, tail: str) -> None:
+    assert literal_tail(pattern) == tail
 
 
 def rules(n: int) -> CorsRules:
@@ -171,8 +206,18 @@ def test_the_wsgi_layer_asks_at_most_one_origin_decision_per_request() -> None:
     requests = [
         {"REQUEST_METHOD": "GET", "PATH_INFO": "/a/1", "HTTP_ORIGIN": "https://app00042.example.com"},
         {"REQUEST_METHOD": "GET", "PATH_INFO": "/a/1", "HTTP_ORIGIN": "https://evil.example.net"},
-        {"REQUEST_METHOD": "OPTIONS", "PATH_INFO": "/a", "HTTP_ORIGIN": "https://app00042.example.com", "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT"},
-        {"REQUEST_METHOD": "OPTIONS", "PATH_INFO": "/a", "HTTP_ORIGIN": "https://evil.example.net", "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT"},
+        {
+            "REQUEST_METHOD": "OPTIONS",
+            "PATH_INFO": "/a",
+            "HTTP_ORIGIN": "https://app00042.example.com",
+            "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT",
+        },
+        {
+            "REQUEST_METHOD": "OPTIONS",
+            "PATH_INFO": "/a",
+            "HTTP_ORIGIN": "https://evil.example.net",
+            "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT",
+        },
     ]
     for environ in requests * 3:
         before = counting.calls
