@@ -29,7 +29,7 @@ from typing import Any, Iterable
 
 try:  # the regex parser, to read the literal ending of configured patterns
     from re import _constants as _re_constants  # type: ignore[attr-defined]
-    from re import _parser as _re_parser
+    from re import _parser as _re_parser  # type: ignore[attr-defined]
 except ImportError:  # Python 3.10
     import sre_constants as _re_constants  # type: ignore[no-redef]
     import sre_parse as _re_parser  # type: ignore[no-redef]
