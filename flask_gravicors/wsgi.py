@@ -11,6 +11,7 @@ this layer resolved in ``environ[REQUEST_KEY]``.
 from __future__ import annotations
 
 import logging
+import operator
 from typing import Any, Callable, Iterable
 
 from .core import _UNSEEN, ACAC, ACAO, ACEH, PREFLIGHT_VARY, CompiledApi, Headers, Runtime
@@ -40,6 +41,7 @@ _OWNED_PREFLIGHT = frozenset(
 # Headers that send an actual response through rewrite_headers (anything else is
 # kept as is and ours are appended), and frequent names that are none of them.
 _WATCHED = _OWNED_ACTUAL | {"vary"}
+_name = operator.itemgetter(0)
 _PLAIN = frozenset(
     (
         "Content-Type",
@@ -168,9 +170,12 @@ class CorsMiddleware:
             added = rules.actual_added(origin)
 
         def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if _PLAIN.issuperset(map(_name, headers)):
+                # Only common names (checked in C): nothing of ours to drop or merge.
+                return start_response(status, [*headers, *added], exc_info)
             for name, _ in headers:
-                # Common names skip lower(); a header we own or a Vary takes the slow path.
-                if name not in _PLAIN and name.lower() in _WATCHED:
+                # A header we own or a Vary takes the slow path.
+                if name.lower() in _WATCHED:
                     vary = "Origin" if rules.vary_origin else None
                     extra = rules.actual_headers(origin)
                     return start_response(status, rewrite_headers(headers, _OWNED_ACTUAL, vary, extra), exc_info)
