@@ -583,7 +583,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", nargs="?", choices=["inprocess", "wrk"], default="inprocess")
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats (a smoke run)")
-    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 61, quick 11)")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 101, quick 11)")
     parser.add_argument("--batch-ms", type=float, default=None, help="target ms per cell per repeat (default 5)")
     parser.add_argument("--wall", action="store_true", help="time with the wall clock instead of thread CPU time")
     parser.add_argument("--seconds", type=float, default=3, help="wrk: duration of one measurement (default 3)")
@@ -591,7 +591,7 @@ def main() -> None:
     parser.add_argument("--origins", type=int, nargs="+", default=[1, 10_000], help="wrk: origin-list sizes")
     args = parser.parse_args()
     if args.repeats is None:
-        args.repeats = 11 if args.quick else 61
+        args.repeats = 11 if args.quick else 101
     if args.batch_ms is None:
         args.batch_ms = 5
     if args.wall:
