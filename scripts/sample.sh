@@ -3,13 +3,6 @@
 # serves the page on http://127.0.0.1:5000 and the API on http://127.0.0.1:5001.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(-e .)
-for plugin in plugins/*/; do
-  [[ -f "$plugin/setup.cfg" ]] && packages+=(-e "$plugin")
-done
-log=$(mktemp)
-if ! python3 -m pip install -q --disable-pip-version-check "${packages[@]}" >"$log" 2>&1; then
-  cat "$log"; rm -f "$log"; exit 1
-fi
-rm -f "$log"
+source scripts/install.sh
+install_project
 exec python3 -m sample_app

@@ -16,14 +16,7 @@ if ((${#missing[@]})); then
 fi
 
 # The extension with its test extras, and every policy plugin under plugins/.
-packages=(-e ".[test]")
-for plugin in plugins/*/; do
-  [[ -f "$plugin/setup.cfg" ]] && packages+=(-e "$plugin")
-done
-log=$(mktemp)
-if ! python3 -m pip install -q --disable-pip-version-check "${packages[@]}" >"$log" 2>&1; then
-  cat "$log"; rm -f "$log"; exit 1
-fi
-rm -f "$log"
+source scripts/install.sh
+install_project "[test]"
 
 exec python3 -m pytest "$@"
