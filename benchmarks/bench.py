@@ -498,7 +498,24 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def wrk(port: int, seconds: float, origin: str) -> float:
+def worker_cpu_seconds(master: subprocess.Popen[bytes]) -> float:
+    """CPU time (user + system) used so far by the gunicorn master's children."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master.pid:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port: int, seconds: float, origin: str) -> tuple[float, int]:
+    """Requests per second and number of requests of one wrk run."""
     out = subprocess.run(
         [
             "wrk",
@@ -516,10 +533,15 @@ def wrk(port: int, seconds: float, origin: str) -> float:
         timeout=seconds + 30,
         check=True,
     ).stdout
+    rate = count = None
     for line in out.splitlines():
         if line.startswith("Requests/sec:"):
-            return float(line.split()[1])
-    raise SystemExit(f"no Requests/sec in wrk output:\n{out}")
+            rate = float(line.split()[1])
+        elif " requests in " in line:
+            count = int(line.split()[0])
+    if rate is None or not count:
+        raise SystemExit(f"no Requests/sec in wrk output:\n{out}")
+    return rate, count
 
 
 def run_wrk(args: argparse.Namespace) -> None:
@@ -530,6 +552,7 @@ def run_wrk(args: argparse.Namespace) -> None:
     rounds = 1 if args.quick else args.rounds
     variants = ["bare", "gravicors", "flask-cors"]
     results: dict[tuple[str, int], list[float]] = {}
+    cpu: dict[tuple[str, int], list[float]] = {}  # worker CPU µs per request
     servers: dict[tuple[str, int], tuple[subprocess.Popen[bytes], int]] = {}
     try:
         for count in args.origins:
@@ -547,7 +570,11 @@ def run_wrk(args: argparse.Namespace) -> None:
                 rng.shuffle(variants)
                 for variant in variants:
                     key = (variant, count)
-                    results.setdefault(key, []).append(wrk(servers[key][1], seconds, apps.ALLOWED_ORIGIN))
+                    proc, port = servers[key]
+                    before = worker_cpu_seconds(proc)
+                    rate, served = wrk(port, seconds, apps.ALLOWED_ORIGIN)
+                    results.setdefault(key, []).append(rate)
+                    cpu.setdefault(key, []).append((worker_cpu_seconds(proc) - before) / served * 1e6)
             print(f"\rround {rnd + 1}/{rounds}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
     finally:
@@ -577,6 +604,21 @@ def run_wrk(args: argparse.Namespace) -> None:
             f"{text('flask-cors')} = {fc:.2f}× | {text('gravicors')} | {gv:.3f}× | ≥ 0.97× | "
             f"{'met' if gv >= 0.97 else '**not met**'} |"
         )
+    print()
+    print(
+        "Server-side cost of the same runs: the gunicorn worker's CPU time (user + system, /proc, 10 ms ticks) "
+        "per request served, median over rounds (less sensitive to other load than requests/s)."
+    )
+    print()
+    print("| case | bare Flask µs | flask-cors µs = ×bare | flask_gravicors µs = ×bare |")
+    print("|---|---|---|---|")
+    for count in args.origins:
+        med = {v: statistics.median(cpu[(v, count)]) for v in ("bare", "flask-cors", "gravicors")}
+        print(
+            f"| allowed GET, {count:,} exact origin{'s' if count > 1 else ''} | {med['bare']:.1f} | "
+            f"{med['flask-cors']:,.1f} = {med['flask-cors'] / med['bare']:.2f}× | "
+            f"{med['gravicors']:.1f} = {med['gravicors'] / med['bare']:.3f}× |"
+        )
 
 
 def main() -> None:
@@ -587,7 +629,7 @@ def main() -> None:
     parser.add_argument("--batch-ms", type=float, default=None, help="target ms per cell per repeat (default 5)")
     parser.add_argument("--wall", action="store_true", help="time with the wall clock instead of thread CPU time")
     parser.add_argument("--seconds", type=float, default=3, help="wrk: duration of one measurement (default 3)")
-    parser.add_argument("--rounds", type=int, default=7, help="wrk: interleaved rounds (default 7)")
+    parser.add_argument("--rounds", type=int, default=9, help="wrk: interleaved rounds (default 9)")
     parser.add_argument("--origins", type=int, nargs="+", default=[1, 10_000], help="wrk: origin-list sizes")
     args = parser.parse_args()
     if args.repeats is None:
