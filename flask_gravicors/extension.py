@@ -60,12 +60,15 @@ def _blueprint_resolver(app: Flask) -> Any:
 
 
 def _before_request() -> Any:
-    state: RequestState | None = request.environ.get(REQUEST_KEY)
+    # The request object itself, not the ``request`` proxy: each attribute read
+    # through the proxy costs a context lookup (about 0.7 µs), here and in policies.
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    state: RequestState | None = req.environ.get(REQUEST_KEY)
     if state is None:
         return None
     for policy in state.api.policies:
         state.ran += 1
-        answer = policy.on_request(request)
+        answer = policy.on_request(req)
         if answer is not None:
             state.answered = True
             return answer
@@ -77,12 +80,13 @@ def _before_request() -> Any:
 
 
 def _after_request(response: Response) -> Response:
-    state: RequestState | None = request.environ.get(REQUEST_KEY)
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    state: RequestState | None = req.environ.get(REQUEST_KEY)
     if state is None:
         return response
     for index, policy in state.api.response_policies:
         if index < state.ran:
-            replaced = policy.on_response(request, response)
+            replaced = policy.on_response(req, response)
             if replaced is not None:
                 response = replaced
     return response
