@@ -105,6 +105,22 @@ def rewrite_headers(headers: list[tuple[str, str]], owned: frozenset[str], vary:
     return out
 
 
+_VARY_ORIGIN = [("Vary", "Origin")]
+
+
+def _start_checked(
+    start_response: StartResponse, status: str, headers: list[tuple[str, str]], exc_info: Any, added: Headers
+) -> Any:
+    """start_response for an actual response whose headers are not all common names:
+    any header we own or a Vary goes through rewrite_headers. ``added`` is
+    CorsRules.actual_added: ``Vary: Origin`` (when due) followed by ours."""
+    for name, _ in headers:
+        if name.lower() in _WATCHED:
+            vary, extra = ("Origin", added[1:]) if added[:1] == _VARY_ORIGIN else (None, added)
+            return start_response(status, rewrite_headers(headers, _OWNED_ACTUAL, vary, extra), exc_info)
+    return start_response(status, [*headers, *added], exc_info)
+
+
 class RequestState:
     """Per-request facts shared between this layer and the Flask hooks."""
 
@@ -150,6 +166,26 @@ class CorsMiddleware:
             api = runtime.resolve(environ)
         if api is None:
             return self.app(environ, start_response)
+        # Fast path: an actual request (no OPTIONS, no Upgrade) to an API with CORS
+        # on and no policies, from an origin value seen before. Anything else, or a
+        # first sight, takes _handle: the same decisions, made step by step.
+        rules = api.plain_cors
+        if rules is None or "HTTP_UPGRADE" in environ or environ.get("REQUEST_METHOD") == "OPTIONS":
+            return self._handle(api, environ, start_response)
+        added = rules._added.get(environ.get("HTTP_ORIGIN"))
+        if added is None:
+            return self._handle(api, environ, start_response)
+
+        def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if _PLAIN.issuperset(map(_name, headers)):
+                # Only common names (checked in C): nothing of ours to drop or merge.
+                return start_response(status, [*headers, *added], exc_info)
+            return _start_checked(start_response, status, headers, exc_info, added)
+
+        return self.app(environ, cors_start_response)
+
+    def _handle(self, api: CompiledApi, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Every request to ``api`` (resolved from the snapshot ``__call__`` read)."""
         state = None
         if api.policies:
             state = environ[REQUEST_KEY] = RequestState(api)
@@ -163,23 +199,13 @@ class CorsMiddleware:
             if method is not None:
                 return self._preflight(api, state, environ, start_response, origin, method)
 
-        # Vary: Origin (when due) then ours, in the order rewrite_headers gives
-        # (CorsRules.actual_added's cache, inlined).
-        added = rules._added.get(origin)
-        if added is None:
-            added = rules.actual_added(origin)
+        # Vary: Origin (when due) then ours, in the order rewrite_headers gives.
+        added = rules.actual_added(origin)
 
         def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if _PLAIN.issuperset(map(_name, headers)):
-                # Only common names (checked in C): nothing of ours to drop or merge.
                 return start_response(status, [*headers, *added], exc_info)
-            for name, _ in headers:
-                # A header we own or a Vary takes the slow path.
-                if name.lower() in _WATCHED:
-                    vary = "Origin" if rules.vary_origin else None
-                    extra = rules.actual_headers(origin)
-                    return start_response(status, rewrite_headers(headers, _OWNED_ACTUAL, vary, extra), exc_info)
-            return start_response(status, [*headers, *added], exc_info)
+            return _start_checked(start_response, status, headers, exc_info, added)
 
         return self.app(environ, cors_start_response)
 
