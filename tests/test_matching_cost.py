@@ -18,7 +18,7 @@ import pytest
 
 from flask_gravicors.core import CorsRules
 from flask_gravicors.origins import OriginMatcher, literal_tail
-from flask_gravicors.wsgi import CorsMiddleware
+from flask_gravicors.wsgi import _OWNED_ACTUAL, CorsMiddleware, rewrite_headers
 
 SIZES = (1, 100, 10_000)
 
@@ -223,3 +223,60 @@ def test_the_wsgi_layer_asks_at_most_one_origin_decision_per_request() -> None:
         before = counting.calls
         b"".join(middleware(dict(environ), lambda status, headers, exc_info=None: None))
         assert counting.calls - before <= 1, environ
+
+
+# The caches that keep decisions constant-time must not change them: a request
+# answered from the caches (an origin value seen before) gets exactly the headers
+# the first request with that value got, whatever headers the view set.
+CACHE_CONFIGS = [
+    {
+        "allow_origin": ["https://a.example.com", "https://*.b.example.com", r"https://x\d\.c\.example\.com"],
+        "allow_credentials": True,
+        "expose_headers": ["x-id"],
+    },
+    {"allow_origin": ["*"]},
+    {"allow_origin": ["*"], "allow_credentials": True},
+]
+CACHE_ORIGINS = [
+    None,
+    "https://a.example.com",
+    "HTTPS://A.example.com",
+    "https://z.b.example.com",
+    "https://x1.c.example.com",
+    "https://evil.example.net",
+    "null",
+    "",
+]
+VIEW_HEADERS = [
+    [("Content-Type", "application/json"), ("Content-Length", "2")],
+    [("Content-Type", "text/plain"), ("X-Id", "7")],
+    [("Vary", "Accept-Encoding"), ("Content-Type", "text/plain")],
+    [("vary", "origin, Cookie"), ("access-control-allow-origin", "https://evil.example.net")],
+    [("Access-Control-Expose-Headers", "x-secret"), ("Access-Control-Allow-Credentials", "true"), ("Set-Cookie", "a=b")],
+    [],
+]
+
+
+@pytest.mark.parametrize("cors", CACHE_CONFIGS)
+@pytest.mark.parametrize("origin", CACHE_ORIGINS)
+def test_cached_answers_equal_first_answers(cors: dict[str, Any], origin: str | None) -> None:
+    from flask_gravicors.core import CompiledApi, Runtime
+
+    for view_headers in VIEW_HEADERS:
+        api = CompiledApi({"name": "a", "context_path": "/a", "cors": {"enabled": True, **cors}}, [])
+        seen: list[list[tuple[str, str]]] = []
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any], view_headers: Any = view_headers) -> list[bytes]:
+            start_response("200 OK", list(view_headers))
+            return [b""]
+
+        middleware = CorsMiddleware(app, Runtime([api], None))
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/a/1"}
+        if origin is not None:
+            environ["HTTP_ORIGIN"] = origin
+        for _ in range(3):
+            middleware(dict(environ), lambda status, headers, exc_info=None, seen=seen: seen.append(headers))
+        # ... and both are what rewrite_headers makes of the view's headers.
+        vary = "Origin" if api.cors.vary_origin else None
+        expected = rewrite_headers(list(view_headers), _OWNED_ACTUAL, vary, api.cors.actual_headers(origin))
+        assert seen[0] == seen[1] == seen[2] == expected, (view_headers, seen)
