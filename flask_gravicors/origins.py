@@ -13,10 +13,13 @@ Pure Python, no Flask. Configured entries come in four kinds:
 * exact origins (``null`` included): compared case-insensitively, since scheme and
   host are (Fetch standard, "origin"). Browsers send them lower-cased.
 
-The request origin is lower-cased once, then looked up in a set (exact), a set of
-``scheme://.suffix:port`` keys (wildcards, one probe per label of the request
-host) and, for regexes, a bounded cache of decisions. No step scans the
-configured list, so the cost does not grow with the number of origins.
+An origin exactly as listed is one set lookup. Otherwise the request origin is
+lower-cased once, then looked up in a set (exact) and, for wildcards and regexes,
+a bounded cache of decisions per origin value; a value not seen before probes a
+set of ``scheme://.suffix:port`` keys (wildcards, one probe per label of the
+request host) and tries only the regexes whose literal ending it has (and any
+with no literal ending). No step scans the configured list, so the cost does
+not grow with the number of origins (``tests/test_matching_cost.py`` counts it).
 """
 
 from __future__ import annotations
