@@ -103,11 +103,15 @@ def make_app(
     policies: list[dict[str, Any]] | None = None,
     neighbour_policies: list[dict[str, Any]] | None = None,
 ) -> Flask:
-    """``variant``: ``bare``, ``flask-cors``, ``gravicors`` or ``gravicors-nochain``
+    """``variant``: ``bare``, ``bare-hook``, ``flask-cors``, ``gravicors`` or ``gravicors-nochain``
     (flask_gravicors with its policy hooks removed from Flask: "no chain at all").
     ``neighbour_policies`` adds a second API, ``/other``, with those policies."""
     app = make_base_app()
     if variant == "bare":
+        return app
+    if variant == "bare-hook":
+        # A yardstick: bare Flask plus one empty after_request hook.
+        app.after_request(lambda response: response)
         return app
     assert origins is not None
     if variant == "flask-cors":

@@ -171,6 +171,7 @@ def build_cells(quick: bool) -> tuple[dict[str, Cell], dict[str, float]]:
         return cells[key]
 
     add("bare:get", bare, get(apps.ALLOWED_ORIGIN))
+    add("bare-hook:get", apps.make_app("bare-hook"), get(apps.ALLOWED_ORIGIN))
     add("bare:options", bare, preflight(apps.ALLOWED_ORIGIN))
 
     for count in (1, 10_000, 100_000):
@@ -223,7 +224,7 @@ def build_cells(quick: bool) -> tuple[dict[str, Cell], dict[str, float]]:
             cell.base = cells["gravicors:preflight"]
         elif case.startswith("preflight"):
             cell.base = cells["bare:options"]
-        elif variant in ("flask-cors", "gravicors"):
+        elif variant in ("flask-cors", "gravicors", "bare-hook"):
             cell.base = cells["bare:get"]
         elif variant == "gravicors-nochain":
             cell.base = cells["gravicors:exact1:allowed"]
@@ -298,6 +299,10 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         fc_text = f"{fc.text()} = {fc.ratio:,.2f}×" if fc else "–"
         rows.append((label, bare.text(), fc_text, gv.text(), f"{r:.3f}×", f"≤ {limit:.2f}×", verdict(r <= limit)))
 
+    hook = c["bare-hook:get"]
+    rows.append(
+        ("(yardstick) bare Flask + one empty after_request hook", bare_get.text(), "", hook.text(), f"{hook.ratio:.3f}×", "", "")
+    )
     for count in (1, 10_000, 100_000):
         ratio_row(
             f"allowed GET, {count:,} exact origin{'s' if count > 1 else ''}",
