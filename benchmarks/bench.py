@@ -1,6 +1,6 @@
 """flask_gravicors against bare Flask and flask-cors: the targets of issue 5.
 
-    python3 benchmarks/bench.py            # in-process WSGI table (a few minutes)
+    python3 benchmarks/bench.py            # in-process WSGI table (1-3 minutes)
     python3 benchmarks/bench.py --quick    # same cases, fewer and shorter repeats
     python3 benchmarks/bench.py wrk        # gunicorn (1 sync worker) + wrk on 127.0.0.1
 
@@ -8,12 +8,13 @@ In-process mode: the WSGI callables are called directly. Each case's environ is
 built once and copied per call; the body is consumed and ``close()`` called.
 Every (case, app) cell is calibrated to a batch of about ``--batch-ms``, then the
 repeats are interleaved (each repeat runs every cell once, in a shuffled order),
-so load from other processes hits all cells alike. Time is this thread's CPU
-time (``--wall`` for wall-clock time), so waiting for a core on a loaded
-machine is not counted. Cells report the median
-µs per request over the repeats and the min–max of the repeats; ratios are
-medians over medians from the same run. Speed is only ever measured here, never
-asserted in a test.
+so load from other processes hits all cells alike; each compared cell also runs
+its base (bare Flask, or the row's reference) right next to it. Time is this
+thread's CPU time (``--wall`` for wall-clock time), so waiting for a core on a
+loaded machine is not counted. Cells report the median µs per request over the
+repeats and the min–max of the repeats; a ratio (or Δ) is the median over the
+repeats of cell ÷ base (or cell − base) measured side by side. Speed is only
+ever measured here, never asserted in a test.
 
 Needs the ``bench`` extras (flask-cors, gunicorn) and, for ``wrk``, the wrk binary.
 """
