@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from marshmallow import Schema, fields
 
 from flask_gravicors import ConfigError, GraviCORS, Policy, hookimpl
@@ -439,3 +441,16 @@ def test_readme_config_reference_lists_every_rule_id() -> None:
     section = section[: section.index("\n## ")]
     listed = set(re.findall(r"`(gravicors\.[EW]\d{3})`", section))
     assert listed == set(RULES)
+
+
+@settings(max_examples=300, deadline=None)
+@example(entry="https://shop.example.com")
+@example(entry="https://a_b-.0.9")
+@given(entry=st.text(alphabet="hts:/.-_aAz09*@#?[] é\n", max_size=30).map(lambda s: "https://" + s))
+def test_plain_https_fast_path_refuses_nothing_the_full_check_would(entry: str) -> None:
+    # checks._PLAIN_HTTPS lets large configs skip the full parse; it must only ever
+    # accept what origin_problem accepts too.
+    from flask_gravicors import checks
+
+    if checks._PLAIN_HTTPS.fullmatch(entry) is not None:
+        assert checks.origin_problem(entry) is None and checks.check_origin(entry) == []
