@@ -145,6 +145,20 @@ def is_websocket(environ: dict[str, Any]) -> bool:
     )
 
 
+def _adding(start_response: StartResponse, added: Headers) -> StartResponse:
+    """``start_response`` for an actual response: ``added`` (Vary: Origin when due,
+    then the CORS headers of the origin) appended, the view's own CORS headers
+    dropped and its Vary merged."""
+
+    def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if _PLAIN.issuperset(map(_name, headers)):
+            # Only common names (checked in C): nothing of ours to drop or merge.
+            return start_response(status, [*headers, *added], exc_info)
+        return _start_checked(start_response, status, headers, exc_info, added)
+
+    return cors_start_response
+
+
 class CorsMiddleware:
     """Wraps a WSGI app; ``runtime`` is swapped whole by ``reconfigure``."""
 
@@ -175,14 +189,7 @@ class CorsMiddleware:
         added = rules._added.get(environ.get("HTTP_ORIGIN"))
         if added is None:
             return self._handle(api, environ, start_response)
-
-        def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if _PLAIN.issuperset(map(_name, headers)):
-                # Only common names (checked in C): nothing of ours to drop or merge.
-                return start_response(status, [*headers, *added], exc_info)
-            return _start_checked(start_response, status, headers, exc_info, added)
-
-        return self.app(environ, cors_start_response)
+        return self.app(environ, _adding(start_response, added))
 
     def _handle(self, api: CompiledApi, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Every request to ``api`` (resolved from the snapshot ``__call__`` read)."""
@@ -200,14 +207,7 @@ class CorsMiddleware:
                 return self._preflight(api, state, environ, start_response, origin, method)
 
         # Vary: Origin (when due) then ours, in the order rewrite_headers gives.
-        added = rules.actual_added(origin)
-
-        def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if _PLAIN.issuperset(map(_name, headers)):
-                return start_response(status, [*headers, *added], exc_info)
-            return _start_checked(start_response, status, headers, exc_info, added)
-
-        return self.app(environ, cors_start_response)
+        return self.app(environ, _adding(start_response, rules.actual_added(origin)))
 
     def _preflight(
         self,
