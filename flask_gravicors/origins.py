@@ -51,11 +51,6 @@ REGEX_CACHE_SIZE = 4096
 
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 
-# scheme "://" host [":" port], nothing else: the serialisation of a tuple origin.
-_ORIGIN_RE = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/?#@\[\]\s\\]+)(?::(?P<port>[0-9]+))?"
-)
-
 
 # An origin whose host is a bracketed IP literal (``https://[::1]:8443``): its
 # brackets are not a character class. Anything else inside them is refused by the
@@ -69,33 +64,15 @@ def is_regex(entry: str) -> bool:
     return not REGEX_CHARS.isdisjoint(entry) and _IP_LITERAL_ORIGIN_RE.fullmatch(entry) is None
 
 
-@dataclass(frozen=True)
-class ParsedOrigin:
-    scheme: str
-    host: str
-    port: str | None
-
-    @property
-    def key(self) -> str:
-        """The lower-cased serialisation used for lookups."""
-        port = f":{self.port}" if self.port is not None else ""
-        return f"{self.scheme}://{self.host}{port}".lower()
-
-
-def parse_origin(value: str) -> ParsedOrigin | None:
-    """Split ``scheme://host[:port]``; ``None`` when ``value`` has any other shape."""
-    found = _ORIGIN_RE.fullmatch(value)
-    if found is None:
-        return None
-    return ParsedOrigin(found["scheme"], found["host"], found["port"])
-
-
 def default_port(scheme: str) -> str | None:
     return _DEFAULT_PORTS.get(scheme.lower())
 
 
-def wildcard_key(parsed: ParsedOrigin) -> str | None:
-    """For ``scheme://*.suffix[:port]`` the lookup key ``scheme://.suffix:port``."""
+def wildcard_key(parsed: OriginParts) -> str | None:
+    """For ``scheme://*.suffix[:port]`` (as :func:`split_origin` splits it) the
+    lookup key ``scheme://.suffix:port``; ``None`` for anything else."""
+    if parsed.tail or parsed.userinfo:
+        return None
     host = parsed.host
     if not host.startswith("*.") or "*" in host[1:] or len(host) < 3:
         return None
@@ -247,7 +224,7 @@ class OriginMatcher:
                 # No wildcard: null or an exact origin (validated before we get here).
                 exact.add(entry.lower())
             else:
-                parsed = parse_origin(entry)
+                parsed = split_origin(entry)
                 key = wildcard_key(parsed) if parsed is not None else None
                 if key is not None:
                     wildcards.add(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_gravicors.origins import OriginMatcher, parse_origin, wildcard_key
+from flask_gravicors.origins import OriginMatcher, split_origin, wildcard_key
 
 SHOP = "https://shop.example.com"
 
@@ -99,9 +99,11 @@ def test_wildcard_probe_count_is_bounded_by_configured_suffix() -> None:
         ("https://a.example.com", None),
         ("https://*foo.example.com", None),
         ("https://*.*.example.com", None),
+        ("https://*.example.com/path", None),
+        ("https://u@*.example.com", None),
     ],
 )
 def test_wildcard_key(entry: str, key: str | None) -> None:
-    parsed = parse_origin(entry)
+    parsed = split_origin(entry)
     assert parsed is not None
     assert wildcard_key(parsed) == key
