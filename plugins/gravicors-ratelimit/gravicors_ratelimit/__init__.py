@@ -294,7 +294,8 @@ class RateLimitPolicy(Policy):
         elif self._header is not None:
             value = request.headers.get(self._header)
         if value:
-            digest = hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+            # BLAKE2s: CPython's own code, cheaper per request than OpenSSL's SHA-256.
+            digest = hashlib.blake2s(value.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
             return f"{self._key_kind}:{digest}"
         return f"ip:{request.remote_addr or 'unknown'}"
 
