@@ -196,7 +196,7 @@ def _unique(values: Sequence[str]) -> list[str]:
 class CompiledApi:
     """One API: where it is bound, its CORS rules and its policy chain."""
 
-    __slots__ = ("name", "context_path", "blueprint", "entrypoints", "cors", "policies", "response_policies", "plain_cors")
+    __slots__ = ("name", "context_path", "blueprint", "entrypoints", "cors", "policies", "response_policies", "active_cors")
 
     def __init__(self, api: Mapping[str, Any], policies: Sequence[Any]):
         self.name: str = api["name"]
@@ -210,9 +210,9 @@ class CompiledApi:
         self.response_policies: tuple[tuple[int, Any], ...] = tuple(
             (i, p) for i, p in enumerate(self.policies) if getattr(p, "acts_on_response", False)
         )
-        #: The CORS rules when CORS applies and no policy runs: the WSGI layer's
-        #: fast path for actual requests (``None`` sends every request the long way).
-        self.plain_cors: CorsRules | None = self.cors if self.cors.active and not self.policies else None
+        #: The CORS rules when CORS applies to this API, else ``None``: what the WSGI
+        #: layer's fast path for actual requests tests first.
+        self.active_cors: CorsRules | None = self.cors if self.cors.active else None
 
 
 class Runtime:

@@ -180,22 +180,25 @@ class CorsMiddleware:
             api = runtime.resolve(environ)
         if api is None:
             return self.app(environ, start_response)
-        # Fast path: an actual request (no OPTIONS, no Upgrade) to an API with CORS
-        # on and no policies, from an origin value seen before. Anything else, or a
-        # first sight, takes _handle: the same decisions, made step by step.
-        rules = api.plain_cors
-        if rules is None or "HTTP_UPGRADE" in environ or environ.get("REQUEST_METHOD") == "OPTIONS":
-            return self._handle(api, environ, start_response)
-        added = rules._added.get(environ.get("HTTP_ORIGIN"))
-        if added is None:
-            return self._handle(api, environ, start_response)
-        return self.app(environ, _adding(start_response, added))
-
-    def _handle(self, api: CompiledApi, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Every request to ``api`` (resolved from the snapshot ``__call__`` read)."""
         state = None
         if api.policies:
+            # The Flask hooks run this API's chain (extension._before_request).
             state = environ[REQUEST_KEY] = RequestState(api)
+        # Fast path: an actual request (no OPTIONS, no Upgrade) to an API with CORS
+        # on, from an origin value seen before. Anything else, or a first sight,
+        # takes _handle: the same decisions, made step by step.
+        rules = api.active_cors
+        if rules is None or "HTTP_UPGRADE" in environ or environ.get("REQUEST_METHOD") == "OPTIONS":
+            return self._handle(api, state, environ, start_response)
+        added = rules._added.get(environ.get("HTTP_ORIGIN"))
+        if added is None:
+            return self._handle(api, state, environ, start_response)
+        return self.app(environ, _adding(start_response, added))
+
+    def _handle(
+        self, api: CompiledApi, state: RequestState | None, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Every request to ``api`` (resolved from the snapshot ``__call__`` read)."""
         rules = api.cors
         if not rules.active or ("HTTP_UPGRADE" in environ and is_websocket(environ)):
             return self.app(environ, start_response)
