@@ -23,6 +23,25 @@ ALLOW_HEADERS = ["content-type", "authorization", "x-request-id"]
 EXPOSE_HEADERS = ["x-request-id"]
 
 
+#: What flask_gravicors adds to an allowed GET of these apps.
+STATIC_CORS_HEADERS = [
+    ("Vary", "Origin"),
+    ("Access-Control-Allow-Origin", ALLOWED_ORIGIN),
+    ("Access-Control-Allow-Credentials", "true"),
+    ("Access-Control-Expose-Headers", ", ".join(EXPOSE_HEADERS)),
+]
+
+
+def _with_headers(wsgi_app: Any, extra: list[tuple[str, str]]) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        def adding(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, *extra], exc_info)
+
+        return wsgi_app(environ, adding)
+
+    return app
+
+
 def exact_origins(count: int) -> list[str]:
     """``count`` exact origins with :data:`ALLOWED_ORIGIN` in the middle of the list
     (flask-cors scans the list, so the middle is its average case)."""
@@ -103,7 +122,7 @@ def make_app(
     policies: list[dict[str, Any]] | None = None,
     neighbour_policies: list[dict[str, Any]] | None = None,
 ) -> Flask:
-    """``variant``: ``bare``, ``bare-hook``, ``flask-cors``, ``gravicors`` or ``gravicors-nochain``
+    """``variant``: ``bare``, ``bare-hook``, ``bare-headers``, ``flask-cors``, ``gravicors`` or ``gravicors-nochain``
     (flask_gravicors with its policy hooks removed from Flask: "no chain at all").
     ``neighbour_policies`` adds a second API, ``/other``, with those policies."""
     app = make_base_app()
@@ -112,6 +131,12 @@ def make_app(
     if variant == "bare-hook":
         # A yardstick: bare Flask plus one empty after_request hook.
         app.after_request(lambda response: response)
+        return app
+    if variant == "bare-headers":
+        # A yardstick for servers: bare Flask whose responses carry the four headers
+        # an allowed origin gets here, added by the thinnest WSGI wrapper: the part of
+        # a CORS layer's cost that is the server's handling of those headers.
+        app.wsgi_app = _with_headers(app.wsgi_app, STATIC_CORS_HEADERS)  # type: ignore[method-assign]
         return app
     assert origins is not None
     if variant == "flask-cors":
