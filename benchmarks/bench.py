@@ -1,9 +1,9 @@
 """flask_gravicors against bare Flask and flask-cors: the targets of issue 5.
 
-    python3 benchmarks/bench.py               # in-process WSGI table (1-3 minutes)
+    python3 benchmarks/bench.py               # in-process WSGI table (about 2 minutes)
     python3 benchmarks/bench.py --quick       # same cases, fewer and shorter repeats
-    python3 benchmarks/bench.py instructions  # instructions per request under callgrind (about 7 minutes)
-    python3 benchmarks/bench.py wrk           # gunicorn (1 sync worker) + wrk on 127.0.0.1 (about 6 minutes)
+    python3 benchmarks/bench.py instructions  # instructions per request under callgrind (about 8 minutes)
+    python3 benchmarks/bench.py wrk           # gunicorn (1 sync worker) + wrk on 127.0.0.1 (about 9 minutes)
 
 In-process mode: the WSGI callables are called directly. Each case's environ is
 built once and copied per call; the body is consumed and ``close()`` called.
@@ -803,7 +803,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", nargs="?", choices=["inprocess", "instructions", "wrk"], default="inprocess")
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats (a smoke run)")
-    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 101, quick 11)")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 201, quick 11)")
     parser.add_argument("--batch-ms", type=float, default=None, help="target ms per cell per repeat (default 5)")
     parser.add_argument("--wall", action="store_true", help="time with the wall clock instead of thread CPU time")
     parser.add_argument("--seconds", type=int, default=2, help="wrk: seconds of one run (default 2)")
@@ -812,7 +812,7 @@ def main() -> None:
     parser.add_argument("--origins", type=int, nargs="+", default=[1, 10_000], help="wrk: origin-list sizes")
     args = parser.parse_args()
     if args.repeats is None:
-        args.repeats = 11 if args.quick else 101
+        args.repeats = 11 if args.quick else 201
     if args.batch_ms is None:
         args.batch_ms = 5
     if args.wall:

@@ -266,4 +266,3 @@ class CorsMiddleware:
             return start_response(status, rewrite_headers(response_headers, _OWNED_PREFLIGHT, PREFLIGHT_VARY, ours), exc_info)
 
         return self.app(environ, preflight_start_response)
-
