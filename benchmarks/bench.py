@@ -183,6 +183,7 @@ BIG_REQUEST_HEADERS = ",".join(f"x-h{i}" for i in range(20_000))[: 64 * 1024].rs
 CELL_KEYS = [
     "bare:get",
     "bare-hook:get",
+    "bare-headers:get",
     "bare:options",
     *(
         f"{variant}:exact{count}:{verdict}"
@@ -232,7 +233,7 @@ def app_for(variant: str, origins: str = "exact1") -> WSGI:
     """The app of a cell (cached: cells of one app share it). ``origins`` is
     ``<kind><count>``; flask-cors has no subdomain wildcards and gets the
     equivalent regexes for ``glob``."""
-    if variant in ("bare", "bare-hook"):
+    if variant in ("bare", "bare-hook", "bare-headers"):
         return apps.make_app(variant)
     kind, count = _origins(origins)
     if variant == "flask-cors" and kind == "glob":
@@ -280,7 +281,7 @@ def base_of(key: str) -> str | None:
         return "gravicors:preflight"
     if case.startswith("preflight"):
         return "bare:options"
-    if variant in ("flask-cors", "gravicors", "bare-hook"):
+    if variant in ("flask-cors", "gravicors", "bare-hook", "bare-headers"):
         return "bare:get"
     if variant == "gravicors-neighbour":
         return "gravicors-nochain:exact1:allowed"
@@ -367,10 +368,12 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         fc_text = f"{fc.text()} = {fc.ratio:,.2f}×" if fc else "–"
         rows.append((label, bare.text(), fc_text, gv.text(), f"{r:.3f}×", f"≤ {limit:.2f}×", verdict(r <= limit)))
 
-    hook = c["bare-hook:get"]
-    rows.append(
-        ("(yardstick) bare Flask + one empty after_request hook", bare_get.text(), "", hook.text(), f"{hook.ratio:.3f}×", "", "")
-    )
+    for key, label in (
+        ("bare-hook:get", "(yardstick) bare Flask + one empty after_request hook"),
+        ("bare-headers:get", "(yardstick) bare Flask + the same four headers, static, by the thinnest WSGI wrapper"),
+    ):
+        cell = c[key]
+        rows.append((label, bare_get.text(), "", cell.text(), f"{cell.ratio:.3f}×", "", ""))
     for count in (1, 10_000, 100_000):
         ratio_row(
             f"allowed GET, {count:,} exact origin{'s' if count > 1 else ''}",
@@ -519,12 +522,13 @@ def _version(dist: str) -> str:
 
 # --------------------------------------------------------------------------- instructions
 
-#: Cells of the instruction-count mode: every flask_gravicors cell, and flask-cors
-#: where a run takes seconds (its 10 000-origin cells take minutes under valgrind).
+#: Cells of the instruction-count mode: the yardsticks, every flask_gravicors cell,
+#: and flask-cors where a run takes seconds (its 10 000-origin cells take minutes
+#: under valgrind).
 INSTRUCTION_KEYS = [
     key
     for key in CELL_KEYS
-    if key.startswith("gravicors") or key in ("bare-hook:get", "flask-cors:exact1:allowed", "flask-cors:preflight")
+    if key.startswith(("gravicors", "bare-")) or key in ("flask-cors:exact1:allowed", "flask-cors:preflight")
 ]
 
 
