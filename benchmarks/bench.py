@@ -22,7 +22,8 @@ repeatable whatever else the machine does (times here swing by a few percent wit
 the load of the machine's neighbours). A cell runs in a child process twice, for N
 and 2N calls after the same warm-up; the difference over N is its instructions per
 request. Not the targets (those are times), but the cost those times are noisy
-readings of.
+readings of. A count also depends on the memory layout the child gets, which any
+edit of this file can shift by a couple of thousand instructions per request.
 
 Needs the ``bench`` extras (flask-cors, gunicorn); ``wrk`` needs the wrk binary and
 ``instructions`` valgrind (Debian packages ``wrk``, ``valgrind``).
