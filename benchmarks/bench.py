@@ -302,6 +302,10 @@ def build_cells(quick: bool) -> tuple[dict[str, Cell], dict[str, float]]:
         check_cell(cell)
         base = base_of(cell.key)
         cell.base = cells[base] if base is not None else None
+    # The four-header yardstick must send exactly what flask_gravicors adds.
+    added = call(cells["gravicors:exact1:allowed"].app, cells["gravicors:exact1:allowed"].env)[1][-4:]
+    if added != apps.STATIC_CORS_HEADERS:
+        raise SystemExit(f"apps.STATIC_CORS_HEADERS is {apps.STATIC_CORS_HEADERS}, flask_gravicors adds {added}")
 
     # init_app with 100 000 exact origins: time (no tracing), then memory (traced).
     origins = apps.exact_origins(100_000)
