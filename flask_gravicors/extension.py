@@ -188,8 +188,7 @@ class GraviCORS:
     def _compile(self, raw: Any, app: Flask) -> Runtime:
         config = load_config(raw, self.policies)
         apis = [
-            CompiledApi(api, [ref["policy"](ref["config"], api["name"]) for ref in api["policies"]])
-            for api in config["apis"]
+            CompiledApi(api, [ref["policy"](ref["config"], api["name"]) for ref in api["policies"]]) for api in config["apis"]
         ]
         runtime = Runtime(apis, _blueprint_resolver(app))
         self._pm.hook.gravicors_config_loaded(apis=runtime.apis)

@@ -260,13 +260,7 @@ class OriginMatcher:
             return True
         # Refuse what no browser sends: overlong values, controls (CR/LF), spaces
         # (two Origin headers joined by a server), non-ASCII (hosts are punycode).
-        if (
-            len(origin) > MAX_ORIGIN_LENGTH
-            or not origin.isascii()
-            or not origin.isprintable()
-            or " " in origin
-            or not origin
-        ):
+        if len(origin) > MAX_ORIGIN_LENGTH or not origin.isascii() or not origin.isprintable() or " " in origin or not origin:
             return False
         if self.any:
             # "null" is an opaque origin any page can produce: never covered by

@@ -82,9 +82,7 @@ class PolicyRefSchema(Schema):
         policy = installed.get(data["name"])
         if policy is None:
             names = ", ".join(sorted(installed)) or "none"
-            raise ValidationError(
-                {"name": [problem("gravicors.E014", f"{data['name']!r}; installed policies: {names}")]}
-            )
+            raise ValidationError({"name": [problem("gravicors.E014", f"{data['name']!r}; installed policies: {names}")]})
         try:
             data["config"] = policy.config_schema().load(data["config"])
         except ValidationError as err:

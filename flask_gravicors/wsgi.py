@@ -60,9 +60,7 @@ _PLAIN = frozenset(
 )
 
 # Short bodies that name the failed check without revealing the configured lists.
-_REFUSALS = {
-    check: f"CORS preflight refused: {check} not allowed\n".encode() for check in ("origin", "method", "headers")
-}
+_REFUSALS = {check: f"CORS preflight refused: {check} not allowed\n".encode() for check in ("origin", "method", "headers")}
 
 
 def for_log(value: str | None, limit: int = 200) -> str:
