@@ -134,7 +134,7 @@ class CorsRules:
         """Headers added to an actual response; empty when the origin is not allowed."""
         if origin is None or not self.origins.allows(origin):
             return []
-        return [(ACAO, "*" if self.literal_star else origin), *self._tail_actual]
+        return [(ACAO, self.allow_origin_value(origin)), *self._tail_actual]
 
     def actual_added(self, origin: str | None) -> Headers:
         """``vary_list`` + :meth:`actual_headers`: everything an actual response of
@@ -180,7 +180,8 @@ class CorsRules:
                 allow_headers = ", ".join(sorted(names)) if names else None
             elif not names <= self.headers:
                 return "headers", []
-        out = [(ACAO, self.allow_origin_value(origin)), *self._credentials, (ACAM, allow_methods)]
+        out = self.origin_headers(origin)
+        out.append((ACAM, allow_methods))
         if allow_headers:
             out.append((ACAH, allow_headers))
         out.extend(self._max_age)

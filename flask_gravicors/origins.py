@@ -200,7 +200,9 @@ def literal_tail(pattern: str) -> str:
 
 
 def _sendable(origin: str) -> bool:
-    """What :meth:`OriginMatcher.allows` lets through its first checks."""
+    """Whether a browser could send ``origin``: refuses overlong values, controls
+    (CR/LF), spaces (two Origin headers joined by a server) and non-ASCII (hosts
+    are punycode). :meth:`OriginMatcher.allows` refuses the rest at once."""
     return 0 < len(origin) <= MAX_ORIGIN_LENGTH and origin.isascii() and origin.isprintable() and " " not in origin
 
 
@@ -258,9 +260,7 @@ class OriginMatcher:
     def allows(self, origin: str) -> bool:
         if origin in self._plain:
             return True
-        # Refuse what no browser sends: overlong values, controls (CR/LF), spaces
-        # (two Origin headers joined by a server), non-ASCII (hosts are punycode).
-        if len(origin) > MAX_ORIGIN_LENGTH or not origin.isascii() or not origin.isprintable() or " " in origin or not origin:
+        if not _sendable(origin):
             return False
         if self.any:
             # "null" is an opaque origin any page can produce: never covered by

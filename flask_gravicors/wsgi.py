@@ -59,8 +59,19 @@ _PLAIN = frozenset(
     )
 )
 
-# Short bodies that name the failed check without revealing the configured lists.
-_REFUSALS = {check: f"CORS preflight refused: {check} not allowed\n".encode() for check in ("origin", "method", "headers")}
+
+def _refusal(check: str) -> tuple[bytes, Headers]:
+    """The 400 answer to a preflight that failed ``check``: a short body naming the
+    check without revealing the configured lists, and its headers (built once)."""
+    body = f"CORS preflight refused: {check} not allowed\n".encode()
+    return body, [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("Vary", PREFLIGHT_VARY),
+    ]
+
+
+_REFUSALS = {check: _refusal(check) for check in ("origin", "method", "headers")}
 
 
 def for_log(value: str | None, limit: int = 200) -> str:
@@ -228,23 +239,19 @@ class CorsMiddleware:
         )
         if failed is not None:
             # Invalid preflights never run policies (Gravitee), and get no Allow-*.
-            log.info(
-                "CORS preflight refused on API %s: %s not allowed (origin=%s method=%s headers=%s)",
-                for_log(api.name),
-                failed,
-                for_log(origin),
-                for_log(method),
-                for_log(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")),
-            )
-            body = _REFUSALS[failed]
-            start_response(
-                "400 Bad Request",
-                [
-                    ("Content-Type", "text/plain; charset=utf-8"),
-                    ("Content-Length", str(len(body))),
-                    ("Vary", PREFLIGHT_VARY),
-                ],
-            )
+            if log.isEnabledFor(logging.INFO):
+                # Escaping the client's values only when the line is written.
+                log.info(
+                    "CORS preflight refused on API %s: %s not allowed (origin=%s method=%s headers=%s)",
+                    for_log(api.name),
+                    failed,
+                    for_log(origin),
+                    for_log(method),
+                    for_log(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")),
+                )
+            body, refusal_headers = _REFUSALS[failed]
+            # A copy: a server or middleware may change the list it is given.
+            start_response("400 Bad Request", list(refusal_headers))
             return [body]
         if state is None or not rules.run_policies:
             # Gravitee, runPolicies off: a valid preflight is answered at once.
