@@ -66,6 +66,16 @@ def gravitee_renamed(cors: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def names_as_written(messages: Messages, cors: Mapping[str, Any]) -> Messages:
+    """``messages`` about a ``cors`` block keyed by the names its author used:
+    a field given only in Gravitee's spelling is reported under that spelling.
+    Returns ``messages`` itself when nothing is renamed."""
+    theirs_of = {ours: theirs for theirs, ours in GRAVITEE_NAMES.items() if theirs in cors and ours not in cors}
+    if theirs_of.keys().isdisjoint(messages):
+        return messages
+    return {theirs_of.get(key, key): value for key, value in messages.items()}
+
+
 def _items(value: Any) -> list[tuple[int, str]]:
     if isinstance(value, str):
         value = [value]

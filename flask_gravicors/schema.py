@@ -68,6 +68,14 @@ class CorsSchema(Schema):
         if found:
             raise ValidationError(found)
 
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        # Every rule above works on our names; a user who copied Gravitee's block
+        # must find the problem under the name they wrote (``maxAge``, not ``max_age``).
+        if isinstance(data, Mapping) and isinstance(error.messages, dict):
+            shown = checks.names_as_written(error.messages, data)
+            if shown is not error.messages:
+                raise ValidationError(shown, data=data, valid_data=error.valid_data)
+
 
 class PolicyRefSchema(Schema):
     class Meta:

@@ -109,7 +109,12 @@ BAD = [
     ({"apis": [{"name": "a", "context_path": "a"}]}, {"apis[0].context_path": "gravicors.E012"}),
     ({"apis": [{"name": "a", "context_path": "/a/../b"}]}, {"apis[0].context_path": "gravicors.E012"}),
     ({"apis": [{"name": "a", "context_path": "/a", "entrypoints": ["http", "sse"]}]}, {"apis[0].entrypoints[0]": "gravicors.E003"}),
-    ({"apis": [{"name": "a", "context_path": "/a", "cors": {"maxAge": "ten"}}]}, {"apis[0].cors.max_age": "gravicors.E003"}),
+    # Gravitee's names: every problem is reported under the name the user wrote.
+    ({"apis": [{"name": "a", "context_path": "/a", "cors": {"maxAge": "ten"}}]}, {"apis[0].cors.maxAge": "gravicors.E003"}),
+    ({"apis": [{"name": "a", "context_path": "/a", "cors": {"allowOrigin": ["https://a.test", "b"], "allowCredentials": "maybe"}}]},
+     {"apis[0].cors.allowOrigin[1]": "gravicors.E020", "apis[0].cors.allowCredentials": "gravicors.E003"}),
+    ({"apis": [{"name": "a", "context_path": "/a", "cors": {"allowOrigin": ["*"], "allowCredentials": True, "max_age": -2}}]},
+     {"apis[0].cors.allowOrigin[0]": "gravicors.E023", "apis[0].cors.max_age": "gravicors.E040"}),
     ({"apis": [{"name": "a", "context_path": "/a", "cors": {"enabled": "perhaps"}}]}, {"apis[0].cors.enabled": "gravicors.E003"}),
     ({"apis": [{"name": "a", "context_path": "/a", "cors": {"allow_origin": ["https://a.test", "https://b.test/x"]}}]},
      {"apis[0].cors.allow_origin[1]": "gravicors.E020"}),
