@@ -44,6 +44,7 @@ PATH_CACHE_SIZE = 4096
 PATH_CACHE_KEY_LENGTH = 256
 ORIGIN_CACHE_SIZE = 4096
 ORIGIN_CACHE_KEY_LENGTH = 512
+SEEN_CACHE_SIZE = 4096
 
 _UNSEEN: Any = object()
 
@@ -197,7 +198,7 @@ def _unique(values: Sequence[str]) -> list[str]:
 class CompiledApi:
     """One API: where it is bound, its CORS rules and its policy chain."""
 
-    __slots__ = ("name", "context_path", "blueprint", "entrypoints", "cors", "policies", "response_policies", "active_cors")
+    __slots__ = ("name", "context_path", "blueprint", "entrypoints", "cors", "policies", "response_policies")
 
     def __init__(self, api: Mapping[str, Any], policies: Sequence[Any]):
         self.name: str = api["name"]
@@ -211,9 +212,6 @@ class CompiledApi:
         self.response_policies: tuple[tuple[int, Any], ...] = tuple(
             (i, p) for i, p in enumerate(self.policies) if getattr(p, "acts_on_response", False)
         )
-        #: The CORS rules when CORS applies to this API, else ``None``: what the WSGI
-        #: layer's fast path for actual requests tests first.
-        self.active_cors: CorsRules | None = self.cors if self.cors.active else None
 
 
 class Runtime:
@@ -223,7 +221,7 @@ class Runtime:
     that read the snapshot once sees one config from start to end.
     """
 
-    __slots__ = ("apis", "by_path", "by_blueprint", "root", "max_path", "blueprint_of", "_paths")
+    __slots__ = ("apis", "by_path", "by_blueprint", "root", "max_path", "blueprint_of", "_paths", "seen")
 
     def __init__(self, apis: Sequence[CompiledApi], blueprint_of: Callable[[dict[str, Any]], str | None] | None):
         self.apis = tuple(apis)
@@ -242,6 +240,23 @@ class Runtime:
         self.blueprint_of = blueprint_of if by_blueprint else None
         #: resolve_path's answers by path (this snapshot never changes), bounded.
         self._paths: dict[str, CompiledApi | None] = {}
+        #: What an actual response gets, by (PATH_INFO, Origin) of a request seen
+        #: before to an API with CORS on and no policies: the WSGI layer's fast path
+        #: (one lookup instead of resolve + CorsRules.actual_added). Filled by
+        #: :meth:`remember`, bounded like the other caches.
+        self.seen: dict[tuple[str | None, str | None], Headers] = {}
+
+    def remember(self, path: str | None, origin: str | None, added: Headers) -> None:
+        """Record ``added`` for ``(path, origin)`` in :attr:`seen`, unless APIs are
+        bound by blueprint (the path alone does not tell the API: Flask's method
+        and host matching do) or a key is too long to keep."""
+        if self.blueprint_of is not None or (path is not None and len(path) > PATH_CACHE_KEY_LENGTH):
+            return
+        if origin is not None and len(origin) > ORIGIN_CACHE_KEY_LENGTH:
+            return
+        if len(self.seen) >= SEEN_CACHE_SIZE:
+            self.seen.clear()
+        self.seen[path, origin] = added
 
     def resolve(self, environ: dict[str, Any]) -> CompiledApi | None:
         """The API a request belongs to: by blueprint, else by context path."""

@@ -377,10 +377,11 @@ def _app() -> Flask:
 def test_init_app_refuses_and_leaves_the_app_untouched() -> None:
     app = _app()
     app.config["GRAVICORS"] = origins("*", "null", **CRED)
+    original = app.wsgi_app
     with pytest.raises(ConfigError) as caught:
         GraviCORS(app, plugins=[_Plugin()], entry_points=False)
     assert caught.value.ids == {"gravicors.E023", "gravicors.E024"}
-    assert not isinstance(app.wsgi_app, CorsMiddleware)
+    assert app.wsgi_app == original and not isinstance(getattr(app.wsgi_app, "__self__", None), CorsMiddleware)
     assert "gravicors" not in app.extensions
 
 

@@ -9,6 +9,9 @@ import pytest
 from flask_gravicors.core import (
     MAX_REQUEST_HEADERS_ITEMS,
     MAX_REQUEST_HEADERS_LENGTH,
+    ORIGIN_CACHE_KEY_LENGTH,
+    PATH_CACHE_KEY_LENGTH,
+    SEEN_CACHE_SIZE,
     CompiledApi,
     CorsRules,
     Runtime,
@@ -183,3 +186,35 @@ def test_resolve_by_blueprint_walks_parents_and_falls_back_to_paths() -> None:
     runtime = Runtime(apis, lambda environ: seen[environ["PATH_INFO"]])
     names = [runtime.resolve({"PATH_INFO": p}).name for p in seen]  # type: ignore[union-attr]
     assert names == ["admin", "shop", "orders"]
+
+
+# Runtime.seen, the WSGI layer's (PATH_INFO, Origin) memo: (APIs bound by, path,
+# origin, remembered?). A blueprint-bound config never remembers: there the path
+# alone does not decide the API (Flask's method and host matching do).
+ADDED = [("Vary", "Origin")]
+REMEMBER = [
+    ("path", "/orders/1", O, True),
+    ("path", "/orders/1", None, True),
+    ("path", None, O, True),
+    ("path", "/" + "x" * PATH_CACHE_KEY_LENGTH, O, False),
+    ("path", "/orders/1", "https://" + "a" * ORIGIN_CACHE_KEY_LENGTH, False),
+    ("blueprint", "/orders/1", O, False),
+]
+
+
+@pytest.mark.parametrize(("bound_by", "path", "origin", "remembered"), REMEMBER)
+def test_remember(bound_by: str, path: str | None, origin: str | None, remembered: bool) -> None:
+    if bound_by == "path":
+        runtime = _runtime("/orders")
+    else:
+        runtime = Runtime([CompiledApi({"name": "shop", "blueprint": "shop"}, [])], lambda environ: "shop")
+    runtime.remember(path, origin, ADDED)
+    assert runtime.seen == ({(path, origin): ADDED} if remembered else {})
+
+
+def test_remember_is_bounded() -> None:
+    runtime = _runtime("/orders")
+    for i in range(3 * SEEN_CACHE_SIZE):
+        runtime.remember(f"/orders/{i}", O, ADDED)
+        assert len(runtime.seen) <= SEEN_CACHE_SIZE
+    assert runtime.seen[f"/orders/{3 * SEEN_CACHE_SIZE - 1}", O] is ADDED

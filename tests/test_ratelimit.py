@@ -48,7 +48,7 @@ def api(
 
 
 def policy_of(app: Flask, index: int = 0) -> RateLimitPolicy:
-    runtime = app.wsgi_app.runtime  # type: ignore[attr-defined]
+    runtime = app.wsgi_app.__self__.runtime  # type: ignore[attr-defined]
     return runtime.apis[index].policies[0]
 
 
