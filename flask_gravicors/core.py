@@ -240,23 +240,23 @@ class Runtime:
         self.blueprint_of = blueprint_of if by_blueprint else None
         #: resolve_path's answers by path (this snapshot never changes), bounded.
         self._paths: dict[str, CompiledApi | None] = {}
-        #: What an actual response gets, by (PATH_INFO, Origin) of a request seen
-        #: before to an API with CORS on and no policies: the WSGI layer's fast path
-        #: (one lookup instead of resolve + CorsRules.actual_added). Filled by
-        #: :meth:`remember`, bounded like the other caches.
-        self.seen: dict[tuple[str | None, str | None], Headers] = {}
+        #: By (PATH_INFO, Origin) of an actual request seen before to an API with
+        #: CORS on: (the API when it has policies, else None; the headers the
+        #: response gets). The WSGI layer's fast path: one lookup instead of
+        #: resolve + CorsRules.actual_added. Filled by :meth:`remember`, bounded.
+        self.seen: dict[tuple[str | None, str | None], tuple[CompiledApi | None, Headers]] = {}
 
-    def remember(self, path: str | None, origin: str | None, added: Headers) -> None:
-        """Record ``added`` for ``(path, origin)`` in :attr:`seen`, unless APIs are
-        bound by blueprint (the path alone does not tell the API: Flask's method
-        and host matching do) or a key is too long to keep."""
+    def remember(self, path: str | None, origin: str | None, api: CompiledApi, added: Headers) -> None:
+        """Record in :attr:`seen` that ``(path, origin)`` reaches ``api`` and gets
+        ``added``, unless APIs are bound by blueprint (the path alone does not tell
+        the API: Flask's method and host matching do) or a key is too long to keep."""
         if self.blueprint_of is not None or (path is not None and len(path) > PATH_CACHE_KEY_LENGTH):
             return
         if origin is not None and len(origin) > ORIGIN_CACHE_KEY_LENGTH:
             return
         if len(self.seen) >= SEEN_CACHE_SIZE:
             self.seen.clear()
-        self.seen[path, origin] = added
+        self.seen[path, origin] = (api if api.policies else None, added)
 
     def resolve(self, environ: dict[str, Any]) -> CompiledApi | None:
         """The API a request belongs to: by blueprint, else by context path."""

@@ -183,10 +183,14 @@ class CorsMiddleware:
         runtime = self.runtime
         get = environ.get
         # Fast path: an actual request (no OPTIONS, no Upgrade) to an API with CORS
-        # on and no policies, for a (path, Origin) pair seen before. Anything else,
-        # or a first sight, takes _handle: the same decisions, made step by step.
-        added = runtime.seen.get((get("PATH_INFO"), get("HTTP_ORIGIN")))
-        if added is not None and "HTTP_UPGRADE" not in environ and get("REQUEST_METHOD") != "OPTIONS":
+        # on, for a (path, Origin) pair seen before. Anything else, or a first
+        # sight, takes _handle: the same decisions, made step by step.
+        seen = runtime.seen.get((get("PATH_INFO"), get("HTTP_ORIGIN")))
+        if seen is not None and "HTTP_UPGRADE" not in environ and get("REQUEST_METHOD") != "OPTIONS":
+            chain, added = seen
+            if chain is not None:
+                # The Flask hooks run this API's chain (extension._before_request).
+                environ[REQUEST_KEY] = RequestState(chain)
             return self.app(environ, _adding(start_response, added))
         return self._handle(runtime, environ, start_response)
 
@@ -211,8 +215,7 @@ class CorsMiddleware:
 
         # Vary: Origin (when due) then ours, in the order rewrite_headers gives.
         added = rules.actual_added(origin)
-        if state is None:
-            runtime.remember(environ.get("PATH_INFO"), origin, added)
+        runtime.remember(environ.get("PATH_INFO"), origin, api, added)
         return self.app(environ, _adding(start_response, added))
 
     def _preflight(

@@ -188,33 +188,36 @@ def test_resolve_by_blueprint_walks_parents_and_falls_back_to_paths() -> None:
     assert names == ["admin", "shop", "orders"]
 
 
-# Runtime.seen, the WSGI layer's (PATH_INFO, Origin) memo: (APIs bound by, path,
-# origin, remembered?). A blueprint-bound config never remembers: there the path
-# alone does not decide the API (Flask's method and host matching do).
+# Runtime.seen, the WSGI layer's (PATH_INFO, Origin) memo: (APIs bound by, policies,
+# path, origin, what is remembered or None). A blueprint-bound config never
+# remembers: there the path alone does not decide the API (Flask's method and host
+# matching do). An API with policies is remembered so the layer can start its chain.
 ADDED = [("Vary", "Origin")]
 REMEMBER = [
-    ("path", "/orders/1", O, True),
-    ("path", "/orders/1", None, True),
-    ("path", None, O, True),
-    ("path", "/" + "x" * PATH_CACHE_KEY_LENGTH, O, False),
-    ("path", "/orders/1", "https://" + "a" * ORIGIN_CACHE_KEY_LENGTH, False),
-    ("blueprint", "/orders/1", O, False),
+    ("path", False, "/orders/1", O, "no chain"),
+    ("path", False, "/orders/1", None, "no chain"),
+    ("path", False, None, O, "no chain"),
+    ("path", True, "/orders/1", O, "chain"),
+    ("path", False, "/" + "x" * PATH_CACHE_KEY_LENGTH, O, None),
+    ("path", False, "/orders/1", "https://" + "a" * ORIGIN_CACHE_KEY_LENGTH, None),
+    ("blueprint", False, "/orders/1", O, None),
 ]
 
 
-@pytest.mark.parametrize(("bound_by", "path", "origin", "remembered"), REMEMBER)
-def test_remember(bound_by: str, path: str | None, origin: str | None, remembered: bool) -> None:
-    if bound_by == "path":
-        runtime = _runtime("/orders")
-    else:
-        runtime = Runtime([CompiledApi({"name": "shop", "blueprint": "shop"}, [])], lambda environ: "shop")
-    runtime.remember(path, origin, ADDED)
-    assert runtime.seen == ({(path, origin): ADDED} if remembered else {})
+@pytest.mark.parametrize(("bound_by", "policies", "path", "origin", "remembered"), REMEMBER)
+def test_remember(bound_by: str, policies: bool, path: str | None, origin: str | None, remembered: str | None) -> None:
+    binding = {"context_path": "/orders"} if bound_by == "path" else {"blueprint": "shop"}
+    api = CompiledApi({"name": "a", **binding}, [object()] if policies else [])
+    runtime = Runtime([api], lambda environ: "shop")
+    runtime.remember(path, origin, api, ADDED)
+    expected = {"no chain": {(path, origin): (None, ADDED)}, "chain": {(path, origin): (api, ADDED)}, None: {}}
+    assert runtime.seen == expected[remembered]
 
 
 def test_remember_is_bounded() -> None:
-    runtime = _runtime("/orders")
+    api = CompiledApi({"name": "a", "context_path": "/orders"}, [])
+    runtime = Runtime([api], None)
     for i in range(3 * SEEN_CACHE_SIZE):
-        runtime.remember(f"/orders/{i}", O, ADDED)
+        runtime.remember(f"/orders/{i}", O, api, ADDED)
         assert len(runtime.seen) <= SEEN_CACHE_SIZE
-    assert runtime.seen[f"/orders/{3 * SEEN_CACHE_SIZE - 1}", O] is ADDED
+    assert runtime.seen[f"/orders/{3 * SEEN_CACHE_SIZE - 1}", O] == (None, ADDED)
