@@ -37,16 +37,13 @@ TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 
-#: Bounds of the per-snapshot caches of request-time decisions (paths, origins):
-#: entries kept before a cache is emptied, and the longest key kept, so a flood
-#: of distinct or huge values costs bounded memory.
-PATH_CACHE_SIZE = 4096
-PATH_CACHE_KEY_LENGTH = 256
+#: Bounds of the per-snapshot caches of request-time decisions (origins, and
+#: (path, origin) pairs): entries kept before a cache is emptied, and the longest
+#: key kept, so a flood of distinct or huge values costs bounded memory.
 ORIGIN_CACHE_SIZE = 4096
 ORIGIN_CACHE_KEY_LENGTH = 512
 SEEN_CACHE_SIZE = 4096
-
-_UNSEEN: Any = object()
+PATH_CACHE_KEY_LENGTH = 256
 
 Headers = list[tuple[str, str]]
 
@@ -221,7 +218,7 @@ class Runtime:
     that read the snapshot once sees one config from start to end.
     """
 
-    __slots__ = ("apis", "by_path", "by_blueprint", "root", "max_path", "blueprint_of", "_paths", "seen")
+    __slots__ = ("apis", "by_path", "by_blueprint", "root", "max_path", "blueprint_of", "seen")
 
     def __init__(self, apis: Sequence[CompiledApi], blueprint_of: Callable[[dict[str, Any]], str | None] | None):
         self.apis = tuple(apis)
@@ -238,8 +235,6 @@ class Runtime:
         self.by_blueprint = by_blueprint
         self.max_path = max((len(p) for p in by_path), default=0)
         self.blueprint_of = blueprint_of if by_blueprint else None
-        #: resolve_path's answers by path (this snapshot never changes), bounded.
-        self._paths: dict[str, CompiledApi | None] = {}
         #: By (PATH_INFO, Origin) of an actual request seen before to an API with
         #: CORS on: (the API when it has policies, else None; the headers the
         #: response gets). The WSGI layer's fast path: one lookup instead of
@@ -267,15 +262,7 @@ class Runtime:
                 if api is not None:
                     return api
                 blueprint = blueprint.rpartition(".")[0]
-        path = environ.get("PATH_INFO") or "/"
-        api = self._paths.get(path, _UNSEEN)
-        if api is _UNSEEN:
-            api = self.resolve_path(path)
-            if len(path) <= PATH_CACHE_KEY_LENGTH:
-                if len(self._paths) >= PATH_CACHE_SIZE:
-                    self._paths.clear()  # as OriginMatcher's cache: no LRU bookkeeping
-                self._paths[path] = api
-        return api  # type: ignore[return-value]
+        return self.resolve_path(environ.get("PATH_INFO") or "/")
 
     def resolve_path(self, path: str) -> CompiledApi | None:
         """Longest context path that is ``path`` or a prefix of it ending at a ``/``.
