@@ -71,6 +71,10 @@ def make_base_app() -> Flask:
     def items() -> Any:
         return {"items": [1, 2, 3]}
 
+    @app.route("/api/items/<int:item_id>", methods=METHODS)
+    def item(item_id: int) -> Any:
+        return {"item": item_id}
+
     return app
 
 

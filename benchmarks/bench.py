@@ -101,8 +101,10 @@ def call(app: WSGI, env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], by
 CLOCK = time.thread_time_ns
 
 
-def batch(app: WSGI, env: dict[str, Any], n: int) -> float:
-    """µs per request over ``n`` calls."""
+def batch(app: WSGI, env: dict[str, Any] | list[dict[str, Any]], n: int) -> float:
+    """µs per request over ``n`` calls (of ``env``, or cycling through a list of them)."""
+    if isinstance(env, list):
+        return batch_cycle(app, env, n)
     copy = env.copy
     sr = _start_response
     clock = CLOCK
@@ -117,11 +119,35 @@ def batch(app: WSGI, env: dict[str, Any], n: int) -> float:
     return (clock() - t0) / n / 1000
 
 
+def batch_cycle(app: WSGI, envs: list[dict[str, Any]], n: int) -> float:
+    """:func:`batch` for a list of environs: call ``i`` uses ``envs[i % len(envs)]``,
+    and the next batch goes on where this one stopped."""
+    sr = _start_response
+    clock = CLOCK
+    start = batch_cycle.next.get(id(envs), 0)  # type: ignore[attr-defined]
+    count = len(envs)
+    t0 = clock()
+    for i in range(start, start + n):
+        it = app(envs[i % count].copy(), sr)
+        for _chunk in it:
+            pass
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+    elapsed = clock() - t0
+    batch_cycle.next[id(envs)] = (start + n) % count  # type: ignore[attr-defined]
+    return elapsed / n / 1000
+
+
+batch_cycle.next = {}  # type: ignore[attr-defined]
+
+
 @dataclass
 class Cell:
     key: str
     app: WSGI
-    env: dict[str, Any]
+    #: The request, or a list of requests called in turn (the ``paths`` cells).
+    env: dict[str, Any] | list[dict[str, Any]]
     n: int = 1
     samples: list[float] = field(default_factory=list)
     #: The cell this one is compared with, run right next to it in every repeat.
@@ -163,9 +189,13 @@ def header(headers: list[tuple[str, str]], name: str) -> str | None:
     return None
 
 
+def first_env(cell: Cell) -> dict[str, Any]:
+    return cell.env[0] if isinstance(cell.env, list) else cell.env
+
+
 def expect(cell: Cell, status: str, acao: str | None) -> None:
     """Fail loudly if a flask_gravicors cell does not answer as the case says."""
-    got_status, headers, _ = call(cell.app, cell.env)
+    got_status, headers, _ = call(cell.app, first_env(cell))
     got_acao = header(headers, "Access-Control-Allow-Origin")
     if not got_status.startswith(status) or got_acao != acao:
         raise SystemExit(f"{cell.key}: expected {status} / ACAO {acao!r}, got {got_status} / {got_acao!r}")
@@ -199,6 +229,8 @@ CELL_KEYS = [
     ),
     "gravicors:preflight-64k",
     *(f"{variant}:{kind}1000:allowed" for kind in ("regex", "glob") for variant in ("flask-cors", "gravicors")),
+    "bare:get-paths",
+    "gravicors:paths",
     "gravicors-nochain:exact1:allowed",
     "gravicors-keyed:exact1:allowed",
     "gravicors-2noop:exact1:allowed",
@@ -214,7 +246,21 @@ EXPECTED = {
     "preflight-bad-method": ("400", False),
     "preflight-bad-origin": ("400", False),
     "preflight-64k": ("400", False),
+    "paths": ("200", True),
 }
+
+#: The ``paths`` cells: an allowed GET to ``/api/items/<id>``, a new id on every
+#: request for this many requests (then round again), so no path is seen twice in a
+#: row: what a fast path keyed by the path cannot help with.
+PATH_IDS = 20_000
+
+
+def path_gets(origin: str) -> list[dict[str, Any]]:
+    one = get(origin)
+    return [
+        {**one, "PATH_INFO": f"/api/items/{i}", "REQUEST_URI": f"/api/items/{i}", "RAW_URI": f"/api/items/{i}"}
+        for i in range(PATH_IDS)
+    ]
 
 _CHAINS: dict[str, dict[str, Any]] = {
     "gravicors-2noop": {"policies": apps.TWO_NOOP_POLICIES},
@@ -247,6 +293,8 @@ def app_for(variant: str, origins: str = "exact1") -> WSGI:
 def make_cell(key: str) -> Cell:
     """The app and request of ``key`` (see :data:`CELL_KEYS`)."""
     variant, _, case = key.partition(":")
+    if case in ("get-paths", "paths"):
+        return Cell(key, app_for(variant), path_gets(apps.ALLOWED_ORIGIN))
     if case in ("get", "options", "preflight"):
         env = get(apps.ALLOWED_ORIGIN) if case == "get" else preflight(apps.ALLOWED_ORIGIN)
     elif case == "preflight-bad-method":
@@ -272,7 +320,7 @@ def check_cell(cell: Cell) -> None:
     """Fail loudly if a flask_gravicors cell does not answer as its case says."""
     if cell.key.startswith("gravicors"):
         status, allowed = EXPECTED[cell.key.rpartition(":")[2]]
-        expect(cell, status, cell.env["HTTP_ORIGIN"] if allowed else None)
+        expect(cell, status, first_env(cell)["HTTP_ORIGIN"] if allowed else None)
 
 
 def base_of(key: str) -> str | None:
@@ -280,6 +328,8 @@ def base_of(key: str) -> str | None:
     variant, _, case = key.partition(":")
     if key == "gravicors:preflight-64k":
         return "gravicors:preflight"
+    if key == "gravicors:paths":
+        return "bare:get-paths"
     if case.startswith("preflight"):
         return "bare:options"
     if variant in ("flask-cors", "gravicors", "bare-hook", "bare-headers"):
@@ -404,6 +454,18 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         c["flask-cors:glob1000:allowed"],
         c["gravicors:glob1000:allowed"],
         1.10,
+    )
+    paths = c["gravicors:paths"]
+    rows.append(
+        (
+            f"(info) allowed GET, 1 exact origin, a new path on every request (/api/items/<id>, {PATH_IDS:,} ids)",
+            c["bare:get-paths"].text(),
+            "",
+            paths.text(),
+            f"{paths.ratio:.3f}×",
+            "",
+            "",
+        )
     )
     ratio_row(
         "valid preflight, run_policies off (vs bare automatic OPTIONS)",
