@@ -235,23 +235,25 @@ class Runtime:
         self.by_blueprint = by_blueprint
         self.max_path = max((len(p) for p in by_path), default=0)
         self.blueprint_of = blueprint_of if by_blueprint else None
-        #: By (PATH_INFO, Origin) of an actual request seen before to an API with
-        #: CORS on: (the API when it has policies, else None; the headers the
-        #: response gets). The WSGI layer's fast path: one lookup instead of
-        #: resolve + CorsRules.actual_added. Filled by :meth:`remember`, bounded.
-        self.seen: dict[tuple[str | None, str | None], tuple[CompiledApi | None, Headers]] = {}
+        #: By (PATH_INFO, Origin) of an actual request seen before: (the API when it
+        #: has policies, else None; the headers the response gets, or None when the
+        #: response is not touched: no API owns the path, or its CORS is off). The
+        #: WSGI layer's fast path: one lookup instead of resolve +
+        #: CorsRules.actual_added. Filled by :meth:`remember`, bounded.
+        self.seen: dict[tuple[str | None, str | None], tuple[CompiledApi | None, Headers | None]] = {}
 
-    def remember(self, path: str | None, origin: str | None, api: CompiledApi, added: Headers) -> None:
-        """Record in :attr:`seen` that ``(path, origin)`` reaches ``api`` and gets
-        ``added``, unless APIs are bound by blueprint (the path alone does not tell
-        the API: Flask's method and host matching do) or a key is too long to keep."""
+    def remember(self, path: str | None, origin: str | None, api: CompiledApi | None, added: Headers | None) -> None:
+        """Record in :attr:`seen` that an actual request to ``path`` from ``origin``
+        reaches ``api`` (None: no API) and gets ``added`` (None: left untouched),
+        unless APIs are bound by blueprint (the path alone does not tell the API:
+        Flask's method and host matching do) or a key is too long to keep."""
         if self.blueprint_of is not None or (path is not None and len(path) > PATH_CACHE_KEY_LENGTH):
             return
         if origin is not None and len(origin) > ORIGIN_CACHE_KEY_LENGTH:
             return
         if len(self.seen) >= SEEN_CACHE_SIZE:
             self.seen.clear()
-        self.seen[path, origin] = (api if api.policies else None, added)
+        self.seen[path, origin] = (api if api is not None and api.policies else None, added)
 
     def resolve(self, environ: dict[str, Any]) -> CompiledApi | None:
         """The API a request belongs to: by blueprint, else by context path."""

@@ -182,32 +182,41 @@ class CorsMiddleware:
         # Read the snapshot once: this request sees one config throughout.
         runtime = self.runtime
         get = environ.get
-        # Fast path: an actual request (no OPTIONS, no Upgrade) to an API with CORS
-        # on, for a (path, Origin) pair seen before. Anything else, or a first
-        # sight, takes _handle: the same decisions, made step by step.
+        # Fast path: an actual request (no OPTIONS, no Upgrade) for a (path, Origin)
+        # pair seen before. Anything else, or a first sight, takes _handle: the same
+        # decisions, made step by step.
         seen = runtime.seen.get((get("PATH_INFO"), get("HTTP_ORIGIN")))
         if seen is not None and "HTTP_UPGRADE" not in environ and get("REQUEST_METHOD") != "OPTIONS":
             chain, added = seen
             if chain is not None:
                 # The Flask hooks run this API's chain (extension._before_request).
                 environ[REQUEST_KEY] = RequestState(chain)
+            if added is None:
+                return self.app(environ, start_response)
             return self.app(environ, _adding(start_response, added))
         return self._handle(runtime, environ, start_response)
 
     def _handle(self, runtime: Runtime, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Every request, resolved in the snapshot ``__call__`` read."""
+        path = environ.get("PATH_INFO")
+        origin = environ.get("HTTP_ORIGIN")
         api = runtime.resolve(environ)
         if api is None:
+            # Outside every API: never touched, whatever the method or headers.
+            runtime.remember(path, origin, None, None)
             return self.app(environ, start_response)
         state = None
         if api.policies:
             # The Flask hooks run this API's chain (extension._before_request).
             state = environ[REQUEST_KEY] = RequestState(api)
         rules = api.cors
-        if not rules.active or ("HTTP_UPGRADE" in environ and is_websocket(environ)):
+        if not rules.active:
+            runtime.remember(path, origin, api, None)
+            return self.app(environ, start_response)
+        if "HTTP_UPGRADE" in environ and is_websocket(environ):
+            # Not remembered: the next request on this path may be no handshake.
             return self.app(environ, start_response)
 
-        origin = environ.get("HTTP_ORIGIN")
         if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
             if method is not None:
@@ -215,7 +224,7 @@ class CorsMiddleware:
 
         # Vary: Origin (when due) then ours, in the order rewrite_headers gives.
         added = rules.actual_added(origin)
-        runtime.remember(environ.get("PATH_INFO"), origin, api, added)
+        runtime.remember(path, origin, api, added)
         return self.app(environ, _adding(start_response, added))
 
     def _preflight(

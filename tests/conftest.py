@@ -11,6 +11,14 @@ from flask_gravicors import GraviCORS
 
 ORIGIN = "https://shop.example.com"
 
+#: CORS headers the catch-all views set themselves on a path ending in ``own-headers``
+#: (plus ``Vary: Accept-Encoding``), as a view or another layer might.
+OWN_HEADERS = {
+    "Access-Control-Allow-Origin": "https://other.test",
+    "Access-Control-Allow-Credentials": "true",
+    "Access-Control-Expose-Headers": "secret",
+}
+
 
 def make_app(apis: list[dict[str, Any]], *, plugins: tuple[Any, ...] = (), debug: bool = False) -> Flask:
     """An app with catch-all views under /orders, /public, /ws, /outside and /, and GraviCORS."""
@@ -21,6 +29,8 @@ def make_app(apis: list[dict[str, Any]], *, plugins: tuple[Any, ...] = (), debug
 
     def view(path: str = "") -> Any:
         app.view_calls.append(path)  # type: ignore[attr-defined]
+        if path.endswith("own-headers"):
+            return {"path": path}, 200, {**OWN_HEADERS, "Vary": "Accept-Encoding"}
         return {"path": path}
 
     for prefix in ("/orders", "/public", "/ws", "/outside", "/ordersx", "/api"):

@@ -189,28 +189,42 @@ def test_resolve_by_blueprint_walks_parents_and_falls_back_to_paths() -> None:
 
 
 # Runtime.seen, the WSGI layer's (PATH_INFO, Origin) memo: (APIs bound by, policies,
-# path, origin, what is remembered or None). A blueprint-bound config never
+# path, origin, what the request got: "api" with ADDED, "api untouched" (its CORS
+# is off) or "no api"; what is remembered, or None). A blueprint-bound config never
 # remembers: there the path alone does not decide the API (Flask's method and host
 # matching do). An API with policies is remembered so the layer can start its chain.
 ADDED = [("Vary", "Origin")]
 REMEMBER = [
-    ("path", False, "/orders/1", O, "no chain"),
-    ("path", False, "/orders/1", None, "no chain"),
-    ("path", False, None, O, "no chain"),
-    ("path", True, "/orders/1", O, "chain"),
-    ("path", False, "/" + "x" * PATH_CACHE_KEY_LENGTH, O, None),
-    ("path", False, "/orders/1", "https://" + "a" * ORIGIN_CACHE_KEY_LENGTH, None),
-    ("blueprint", False, "/orders/1", O, None),
+    ("path", False, "/orders/1", O, "api", "no chain"),
+    ("path", False, "/orders/1", None, "api", "no chain"),
+    ("path", False, None, O, "api", "no chain"),
+    ("path", True, "/orders/1", O, "api", "chain"),
+    ("path", False, "/orders/1", O, "api untouched", "no chain, untouched"),
+    ("path", True, "/orders/1", O, "api untouched", "chain, untouched"),
+    ("path", False, "/elsewhere", O, "no api", "no chain, untouched"),
+    ("path", False, "/" + "x" * PATH_CACHE_KEY_LENGTH, O, "api", None),
+    ("path", False, "/" + "x" * PATH_CACHE_KEY_LENGTH, O, "no api", None),
+    ("path", False, "/orders/1", "https://" + "a" * ORIGIN_CACHE_KEY_LENGTH, "api", None),
+    ("blueprint", False, "/orders/1", O, "api", None),
+    ("blueprint", False, "/elsewhere", O, "no api", None),
 ]
 
 
-@pytest.mark.parametrize(("bound_by", "policies", "path", "origin", "remembered"), REMEMBER)
-def test_remember(bound_by: str, policies: bool, path: str | None, origin: str | None, remembered: str | None) -> None:
+@pytest.mark.parametrize(("bound_by", "policies", "path", "origin", "got", "remembered"), REMEMBER)
+def test_remember(
+    bound_by: str, policies: bool, path: str | None, origin: str | None, got: str, remembered: str | None
+) -> None:
     binding = {"context_path": "/orders"} if bound_by == "path" else {"blueprint": "shop"}
     api = CompiledApi({"name": "a", **binding}, [object()] if policies else [])
     runtime = Runtime([api], lambda environ: "shop")
-    runtime.remember(path, origin, api, ADDED)
-    expected = {"no chain": {(path, origin): (None, ADDED)}, "chain": {(path, origin): (api, ADDED)}, None: {}}
+    runtime.remember(path, origin, None if got == "no api" else api, ADDED if got == "api" else None)
+    expected = {
+        "no chain": {(path, origin): (None, ADDED)},
+        "chain": {(path, origin): (api, ADDED)},
+        "no chain, untouched": {(path, origin): (None, None)},
+        "chain, untouched": {(path, origin): (api, None)},
+        None: {},
+    }
     assert runtime.seen == expected[remembered]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask, abort
 
-from conftest import CALLS, make_app
+from conftest import CALLS, OWN_HEADERS, make_app
 from flask_gravicors.wsgi import for_log, merge_vary, rewrite_headers
 
 O = "https://shop.example.com"
@@ -85,6 +85,10 @@ ROWS = [
     Row("websocket handshake never gets CORS", CORS, "GET", "/orders/1",
         {"Origin": O, "Connection": "keep-alive, Upgrade", "Upgrade": "WebSocket"}, 400, {**NO_CORS, "Vary": None}, False),
     Row("request outside every API untouched", CORS, "GET", "/outside/1", {"Origin": O}, 200, {**NO_CORS, "Vary": None}, True),
+    Row("outside every API, a view's own CORS headers are kept", CORS, "GET", "/outside/own-headers", {"Origin": EVIL},
+        200, {**OWN_HEADERS, "Vary": "Accept-Encoding"}, True),
+    Row("cors disabled, a view's own CORS headers are kept", {**CORS, "enabled": False}, "GET", "/orders/own-headers",
+        {"Origin": EVIL}, 200, {**OWN_HEADERS, "Vary": "Accept-Encoding"}, True),
     Row("/ordersx is not /orders", CORS, "GET", "/ordersx/1", {"Origin": O}, 200, {**NO_CORS, "Vary": None}, True),
     Row("/Orders is not /orders", CORS, "GET", "/Orders/1", {"Origin": O}, 404, {**NO_CORS, "Vary": None}, False),
     # --- preflights, run_policies off
@@ -156,6 +160,24 @@ def test_request(row: Row, warm: bool) -> None:
         assert [(c[0], c[1]) for c in CALLS] == row.calls
     if row.status == 400 and row.method == "OPTIONS":
         assert b"not allowed" in response.data and O.encode() not in response.data
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r.id)
+def test_a_request_leaves_no_trace_on_the_next(row: Row) -> None:
+    # The reverse of the "warm" rows above: whatever the row's request was (a
+    # preflight, a handshake, a refused origin), a plain GET after it to the same
+    # path with the same Origin gets what it gets on a fresh app.
+    def plain_get(app: Flask) -> tuple[int, list[tuple[str, str]]]:
+        origin = {k: v for k, v in row.headers.items() if k == "Origin"}
+        response = app.test_client().get(row.path, headers=origin)
+        return response.status_code, sorted(response.headers.items())
+
+    api = {"name": "orders", "context_path": "/orders", "entrypoints": row.entrypoints, "cors": row.cors,
+           "policies": row.policies}
+    fresh = plain_get(make_app([api]))
+    app = make_app([api])
+    app.test_client().open(row.path, method=row.method, headers=row.headers)
+    assert plain_get(app) == fresh
 
 
 def _errors_app(cors: dict[str, Any]) -> Flask:
