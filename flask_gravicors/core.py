@@ -38,12 +38,12 @@ TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 
 #: Bounds of the per-snapshot caches of request-time decisions (origins, and
-#: (path, origin) pairs): entries kept before a cache is emptied, and the longest
-#: key kept, so a flood of distinct or huge values costs bounded memory.
+#: (path key, origin) pairs): entries kept before a cache is emptied, and the
+#: longest origin kept, so a flood of distinct or huge values costs bounded memory.
+#: (A path key is never longer than the longest context path plus one.)
 ORIGIN_CACHE_SIZE = 4096
 ORIGIN_CACHE_KEY_LENGTH = 512
 SEEN_CACHE_SIZE = 4096
-PATH_CACHE_KEY_LENGTH = 256
 
 Headers = list[tuple[str, str]]
 
@@ -218,7 +218,7 @@ class Runtime:
     that read the snapshot once sees one config from start to end.
     """
 
-    __slots__ = ("apis", "by_path", "by_blueprint", "root", "max_path", "blueprint_of", "seen")
+    __slots__ = ("apis", "by_path", "by_blueprint", "root", "max_path", "blueprint_of", "key_length", "seen")
 
     def __init__(self, apis: Sequence[CompiledApi], blueprint_of: Callable[[dict[str, Any]], str | None] | None):
         self.apis = tuple(apis)
@@ -235,25 +235,33 @@ class Runtime:
         self.by_blueprint = by_blueprint
         self.max_path = max((len(p) for p in by_path), default=0)
         self.blueprint_of = blueprint_of if by_blueprint else None
-        #: By (PATH_INFO, Origin) of an actual request seen before: (the API when it
-        #: has policies, else None; the headers the response gets, or None when the
-        #: response is not touched: no API owns the path, or its CORS is off). The
-        #: WSGI layer's fast path: one lookup instead of resolve +
-        #: CorsRules.actual_added. Filled by :meth:`remember`, bounded.
-        self.seen: dict[tuple[str | None, str | None], tuple[CompiledApi | None, Headers | None]] = {}
+        #: resolve_path reads a path only up to the longest context path and the
+        #: character after it (where a "/" boundary is checked), so the paths that
+        #: share their first ``key_length`` characters belong to one API; unless
+        #: they start with "//", whose leading slashes are dropped first.
+        self.key_length = self.max_path + 1
+        #: By (PATH_INFO[:key_length], Origin) of an actual request seen before: (the
+        #: API when it has policies, else None; the headers the response gets, or
+        #: None when the response is not touched: no API owns the path, or its CORS
+        #: is off). The WSGI layer's fast path: one lookup instead of resolve +
+        #: CorsRules.actual_added, for every path under an API, not only for the
+        #: paths seen before. Filled by :meth:`remember`, bounded.
+        self.seen: dict[tuple[str, str | None], tuple[CompiledApi | None, Headers | None]] = {}
 
-    def remember(self, path: str | None, origin: str | None, api: CompiledApi | None, added: Headers | None) -> None:
+    def remember(self, path: str, origin: str | None, api: CompiledApi | None, added: Headers | None) -> None:
         """Record in :attr:`seen` that an actual request to ``path`` from ``origin``
         reaches ``api`` (None: no API) and gets ``added`` (None: left untouched),
         unless APIs are bound by blueprint (the path alone does not tell the API:
-        Flask's method and host matching do) or a key is too long to keep."""
-        if self.blueprint_of is not None or (path is not None and len(path) > PATH_CACHE_KEY_LENGTH):
+        Flask's method and host matching do), the path starts with "//" (its key
+        does not decide the API: resolve_path drops the leading slashes first) or
+        the origin is too long to keep."""
+        if self.blueprint_of is not None or path[:2] == "//":
             return
         if origin is not None and len(origin) > ORIGIN_CACHE_KEY_LENGTH:
             return
         if len(self.seen) >= SEEN_CACHE_SIZE:
             self.seen.clear()
-        self.seen[path, origin] = (api if api is not None and api.policies else None, added)
+        self.seen[path[: self.key_length], origin] = (api if api is not None and api.policies else None, added)
 
     def resolve(self, environ: dict[str, Any]) -> CompiledApi | None:
         """The API a request belongs to: by blueprint, else by context path."""

@@ -182,10 +182,10 @@ class CorsMiddleware:
         # Read the snapshot once: this request sees one config throughout.
         runtime = self.runtime
         get = environ.get
-        # Fast path: an actual request (no OPTIONS, no Upgrade) for a (path, Origin)
-        # pair seen before. Anything else, or a first sight, takes _handle: the same
-        # decisions, made step by step.
-        seen = runtime.seen.get((get("PATH_INFO"), get("HTTP_ORIGIN")))
+        # Fast path: an actual request (no OPTIONS, no Upgrade) whose Origin was seen
+        # before with a path that has the same key (Runtime.key_length). Anything
+        # else, or a first sight, takes _handle: the same decisions, step by step.
+        seen = runtime.seen.get((get("PATH_INFO", "")[: runtime.key_length], get("HTTP_ORIGIN")))
         if seen is not None and "HTTP_UPGRADE" not in environ and get("REQUEST_METHOD") != "OPTIONS":
             chain, added = seen
             if chain is not None:
@@ -198,7 +198,7 @@ class CorsMiddleware:
 
     def _handle(self, runtime: Runtime, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Every request, resolved in the snapshot ``__call__`` read."""
-        path = environ.get("PATH_INFO")
+        path = environ.get("PATH_INFO", "")
         origin = environ.get("HTTP_ORIGIN")
         api = runtime.resolve(environ)
         if api is None:

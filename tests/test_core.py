@@ -10,7 +10,6 @@ from flask_gravicors.core import (
     MAX_REQUEST_HEADERS_ITEMS,
     MAX_REQUEST_HEADERS_LENGTH,
     ORIGIN_CACHE_KEY_LENGTH,
-    PATH_CACHE_KEY_LENGTH,
     SEEN_CACHE_SIZE,
     CompiledApi,
     CorsRules,
@@ -188,50 +187,61 @@ def test_resolve_by_blueprint_walks_parents_and_falls_back_to_paths() -> None:
     assert names == ["admin", "shop", "orders"]
 
 
-# Runtime.seen, the WSGI layer's (PATH_INFO, Origin) memo: (APIs bound by, policies,
-# path, origin, what the request got: "api" with ADDED, "api untouched" (its CORS
-# is off) or "no api"; what is remembered, or None). A blueprint-bound config never
-# remembers: there the path alone does not decide the API (Flask's method and host
-# matching do). An API with policies is remembered so the layer can start its chain.
+@pytest.mark.parametrize(("paths", "path", "expected"), ROUTES)
+def test_the_memo_key_of_a_path_decides_its_api(paths: list[str], path: str, expected: str | None) -> None:
+    # The WSGI layer's memo is keyed by PATH_INFO[:key_length]: every path that is
+    # remembered (not starting with "//") resolves as its key does, and so does
+    # every path with that key.
+    runtime = _runtime(*paths)
+    key = path[: runtime.key_length]
+    if path[:2] != "//":
+        assert runtime.resolve_path(key) is runtime.resolve_path(path)
+        for tail in ("", "/", "x", "/x/y", "//", "%2F"):
+            assert runtime.resolve_path(key + tail) is runtime.resolve_path(path + tail)
+
+
+# Runtime.seen, the WSGI layer's memo by (PATH_INFO[:key_length], Origin): (APIs
+# bound by, policies, path, origin, what the request got: "api" with ADDED, "api
+# untouched" (its CORS is off) or "no api"; the key remembered, or None). A
+# blueprint-bound config never remembers: there the path alone does not decide the
+# API (Flask's method and host matching do); nor does a path starting with "//"
+# (resolve_path drops those slashes first). An API with policies is remembered so
+# the layer can start its chain.
 ADDED = [("Vary", "Origin")]
 REMEMBER = [
-    ("path", False, "/orders/1", O, "api", "no chain"),
-    ("path", False, "/orders/1", None, "api", "no chain"),
-    ("path", False, None, O, "api", "no chain"),
-    ("path", True, "/orders/1", O, "api", "chain"),
-    ("path", False, "/orders/1", O, "api untouched", "no chain, untouched"),
-    ("path", True, "/orders/1", O, "api untouched", "chain, untouched"),
-    ("path", False, "/elsewhere", O, "no api", "no chain, untouched"),
-    ("path", False, "/" + "x" * PATH_CACHE_KEY_LENGTH, O, "api", None),
-    ("path", False, "/" + "x" * PATH_CACHE_KEY_LENGTH, O, "no api", None),
+    ("path", False, "/orders/1", O, "api", "/orders/"),
+    ("path", False, "/orders/1", None, "api", "/orders/"),
+    ("path", False, "/orders", O, "api", "/orders"),
+    ("path", False, "", O, "api", ""),
+    ("path", True, "/orders/1", O, "api", "/orders/"),
+    ("path", False, "/orders/1", O, "api untouched", "/orders/"),
+    ("path", True, "/orders/1", O, "api untouched", "/orders/"),
+    ("path", False, "/elsewhere", O, "no api", "/elsewhe"),
+    ("path", False, "/", O, "no api", "/"),
+    ("path", False, "//orders/1", O, "api", None),
+    ("path", False, "//elsewhere", O, "no api", None),
     ("path", False, "/orders/1", "https://" + "a" * ORIGIN_CACHE_KEY_LENGTH, "api", None),
     ("blueprint", False, "/orders/1", O, "api", None),
     ("blueprint", False, "/elsewhere", O, "no api", None),
 ]
 
 
-@pytest.mark.parametrize(("bound_by", "policies", "path", "origin", "got", "remembered"), REMEMBER)
-def test_remember(
-    bound_by: str, policies: bool, path: str | None, origin: str | None, got: str, remembered: str | None
-) -> None:
+@pytest.mark.parametrize(("bound_by", "policies", "path", "origin", "got", "key"), REMEMBER)
+def test_remember(bound_by: str, policies: bool, path: str, origin: str | None, got: str, key: str | None) -> None:
     binding = {"context_path": "/orders"} if bound_by == "path" else {"blueprint": "shop"}
     api = CompiledApi({"name": "a", **binding}, [object()] if policies else [])
     runtime = Runtime([api], lambda environ: "shop")
-    runtime.remember(path, origin, None if got == "no api" else api, ADDED if got == "api" else None)
-    expected = {
-        "no chain": {(path, origin): (None, ADDED)},
-        "chain": {(path, origin): (api, ADDED)},
-        "no chain, untouched": {(path, origin): (None, None)},
-        "chain, untouched": {(path, origin): (api, None)},
-        None: {},
-    }
-    assert runtime.seen == expected[remembered]
+    reached = None if got == "no api" else api
+    added = ADDED if got == "api" else None
+    runtime.remember(path, origin, reached, added)
+    chain = api if reached is not None and policies else None
+    assert runtime.seen == ({} if key is None else {(key, origin): (chain, added)})
 
 
 def test_remember_is_bounded() -> None:
     api = CompiledApi({"name": "a", "context_path": "/orders"}, [])
     runtime = Runtime([api], None)
     for i in range(3 * SEEN_CACHE_SIZE):
-        runtime.remember(f"/orders/{i}", O, api, ADDED)
+        runtime.remember("/orders/1", f"https://o{i}.example.com", api, ADDED)
         assert len(runtime.seen) <= SEEN_CACHE_SIZE
-    assert runtime.seen[f"/orders/{3 * SEEN_CACHE_SIZE - 1}", O] == (None, ADDED)
+    assert runtime.seen["/orders/", f"https://o{3 * SEEN_CACHE_SIZE - 1}.example.com"] == (None, ADDED)

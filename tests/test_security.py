@@ -426,6 +426,20 @@ def test_deny_policy_guards_every_spelling_of_its_views() -> None:
     assert "/orders" not in app.view_calls  # type: ignore[attr-defined]
 
 
+def test_a_path_seen_before_opens_no_way_past_the_policies() -> None:
+    # The WSGI layer remembers what a request got by the first characters of its path
+    # (Runtime.key_length). A decoy outside the API sent first, with the same first
+    # characters as a path that reaches the API's views, must not let that path skip
+    # the API's policies, however many leading slashes both carry.
+    app = build_app([api("orders", "/orders", ORDERS_CORS, deny=True)])
+    for n in range(1, 12):
+        lead = "/" * n
+        for decoy, target in ((lead + "elsewhere/1", lead + "orders/1"), (lead + "ordersx", lead + "orders")):
+            assert call(app, "GET", decoy, HTTP_ORIGIN=ALLOWED).status == 200, decoy
+            assert call(app, "GET", target, HTTP_ORIGIN=ALLOWED).status == 401, target
+    assert "/orders" not in app.view_calls  # type: ignore[attr-defined]
+
+
 def test_blueprint_bound_api_covers_every_spelling() -> None:
     app = Flask(__name__)
     app.view_calls = []  # type: ignore[attr-defined]

@@ -139,16 +139,22 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize("warm", [False, True], ids=["first sight", "after a GET with the same path and Origin"])
+# What an app saw before the row's request: nothing, a GET to the same path with the
+# same Origin, or to a longer path that shares the memo key of the row's path.
+WARM = {"first sight": None, "after a GET with the same path and Origin": "", "after a GET below that path": "/y/z"}
+
+
+@pytest.mark.parametrize("warm", WARM.values(), ids=list(WARM))
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: r.id)
-def test_request(row: Row, warm: bool) -> None:
+def test_request(row: Row, warm: str | None) -> None:
     app = make_app([{"name": "orders", "context_path": "/orders", "entrypoints": row.entrypoints,
                      "cors": row.cors, "policies": row.policies}])
     client = app.test_client()
-    if warm:
-        # The WSGI layer's fast path remembers (path, Origin) pairs of actual requests:
-        # a pair seen before must not change any answer (preflight, handshake, chain).
-        client.get(row.path, headers={k: v for k, v in row.headers.items() if k == "Origin"})
+    if warm is not None:
+        # The WSGI layer's fast path remembers what actual requests got, by (path key,
+        # Origin): one seen before must not change any answer (preflight, handshake,
+        # chain, a path outside the API).
+        client.get(row.path + warm, headers={k: v for k, v in row.headers.items() if k == "Origin"})
         CALLS.clear()
         app.view_calls.clear()  # type: ignore[attr-defined]
     response = client.open(row.path, method=row.method, headers=row.headers)
