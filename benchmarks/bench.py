@@ -262,6 +262,7 @@ def path_gets(origin: str) -> list[dict[str, Any]]:
         for i in range(PATH_IDS)
     ]
 
+
 _CHAINS: dict[str, dict[str, Any]] = {
     "gravicors-2noop": {"policies": apps.TWO_NOOP_POLICIES},
     "gravicors-2policies": {"policies": apps.TWO_POLICIES},
@@ -786,6 +787,9 @@ def run_wrk(args: argparse.Namespace) -> None:
     rates: dict[tuple[str, int], dict[int, float]] = {}
     cpu: dict[tuple[str, int], list[float]] = {}
     servers: dict[tuple[str, int], tuple[subprocess.Popen[bytes], int]] = {}
+    # A SIGTERM (kill, timeout) unwinds through the finally below like Ctrl-C, so the
+    # servers started here are stopped then too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         for count in args.origins:
             for variant in ("bare", "bare-headers", "gravicors", "flask-cors"):
