@@ -251,7 +251,8 @@ EXPECTED = {
 
 #: The ``paths`` cells: an allowed GET to ``/api/items/<id>``, a new id on every
 #: request for this many requests (then round again), so no path is seen twice in a
-#: row: what a fast path keyed by the path cannot help with.
+#: row, as on an API whose URLs carry ids: what a cache keyed by the whole path
+#: cannot help with.
 PATH_IDS = 20_000
 
 
