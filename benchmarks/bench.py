@@ -696,6 +696,27 @@ def pin(cpu: int) -> list[str]:
     return ["taskset", "-c", str(cpu)]
 
 
+def server_env() -> dict[str, str]:
+    """The servers' environment: this checkout first on the path, so gunicorn serves
+    the flask_gravicors next to this file (as the in-process modes measure it), not
+    whichever copy ``pip install -e`` last pointed at."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+
+
+def check_served_code() -> None:
+    """Fail loudly unless a process started as the servers are imports this checkout's flask_gravicors."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    found = subprocess.run(
+        [sys.executable, "-c", "import flask_gravicors; print(flask_gravicors.__file__)"],
+        cwd=here, env=server_env(), capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    expected = os.path.join(os.path.dirname(here), "flask_gravicors", "__init__.py")
+    if os.path.realpath(found) != os.path.realpath(expected):
+        raise SystemExit(f"the servers would import {found}, not {expected}")
+
+
 def start_server(variant: str, count: int) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     spec = f'apps:server_app("{variant}", {count})'
@@ -710,6 +731,7 @@ def start_server(variant: str, count: int) -> tuple[subprocess.Popen[bytes], int
             spec,
         ],
         start_new_session=True,
+        env=server_env(),
     )  # fmt: skip
     try:
         wait_ready(port, proc)
@@ -779,6 +801,7 @@ def wrk(port: int, seconds: float, origin: str) -> tuple[float, int]:
 def run_wrk(args: argparse.Namespace) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found (Debian: apt-get install wrk)")
+    check_served_code()
     started = time.time()
     seconds = 2 if args.quick else args.seconds
     rounds = 2 if args.quick else args.rounds
