@@ -50,8 +50,11 @@ import tracemalloc
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+#: This folder, and the checkout it is in: every mode measures the checkout's flask_gravicors.
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(1, ROOT)
 
 import apps  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
@@ -700,19 +703,17 @@ def server_env() -> dict[str, str]:
     """The servers' environment: this checkout first on the path, so gunicorn serves
     the flask_gravicors next to this file (as the in-process modes measure it), not
     whichever copy ``pip install -e`` last pointed at."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+    return {**os.environ, "PYTHONPATH": ROOT + (os.pathsep + path if path else "")}
 
 
 def check_served_code() -> None:
     """Fail loudly unless a process started as the servers are imports this checkout's flask_gravicors."""
-    here = os.path.dirname(os.path.abspath(__file__))
     found = subprocess.run(
         [sys.executable, "-c", "import flask_gravicors; print(flask_gravicors.__file__)"],
-        cwd=here, env=server_env(), capture_output=True, text=True, check=True,
+        cwd=HERE, env=server_env(), capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    expected = os.path.join(os.path.dirname(here), "flask_gravicors", "__init__.py")
+    expected = os.path.join(ROOT, "flask_gravicors", "__init__.py")
     if os.path.realpath(found) != os.path.realpath(expected):
         raise SystemExit(f"the servers would import {found}, not {expected}")
 
@@ -726,7 +727,7 @@ def start_server(variant: str, count: int) -> tuple[subprocess.Popen[bytes], int
             sys.executable, "-m", "gunicorn",
             "--workers", "1", "--worker-class", "sync",
             "--bind", f"127.0.0.1:{port}",
-            "--chdir", os.path.dirname(os.path.abspath(__file__)),
+            "--chdir", HERE,
             "--log-level", "warning",
             spec,
         ],
