@@ -4,6 +4,7 @@
     python3 benchmarks/bench.py --quick       # same cases, fewer and shorter repeats
     python3 benchmarks/bench.py instructions  # instructions per request under callgrind (about 8 minutes)
     python3 benchmarks/bench.py wrk           # gunicorn (1 sync worker) + wrk on 127.0.0.1 (about 9 minutes)
+    python3 benchmarks/bench.py server-instructions  # the gunicorn worker's instructions per request (about 2 minutes)
 
 In-process mode: the WSGI callables are called directly. Each case's environ is
 built once and copied per call; the body is consumed and ``close()`` called.
@@ -25,6 +26,10 @@ request. Not the targets (those are times), but the cost those times are noisy
 readings of. A count also depends on the memory layout the child gets, which any
 edit of this file can shift by a couple of thousand instructions per request.
 
+Server-instructions mode: the wrk servers under callgrind, a run of N and one of
+2N requests each; the worker's difference over N is what the server executes per
+request, the side of the wrk rows that times measure only through the noise.
+
 Needs the ``bench`` extras (flask-cors, gunicorn); ``wrk`` needs the wrk binary and
 ``instructions`` valgrind (Debian packages ``wrk``, ``valgrind``).
 """
@@ -35,6 +40,7 @@ import argparse
 import concurrent.futures
 import functools
 import gc
+import http.client
 import os
 import platform
 import random
@@ -799,6 +805,88 @@ def wrk(port: int, seconds: float, origin: str) -> tuple[float, int]:
     return rate, count
 
 
+# --------------------------------------------------------------------------- server instructions
+
+#: (variant, origin-list size) of the server-instructions mode: the wrk servers,
+#: flask-cors at 1 origin only (its 10 000-origin request takes seconds under valgrind).
+SERVER_CELLS = [(v, n) for n in (1, 10_000) for v in ("bare", "bare-headers", "gravicors")] + [("flask-cors", 1)]
+
+
+def server_worker_instructions(variant: str, count: int, n: int) -> int:
+    """Instructions the gunicorn worker of ``variant`` executed, start to stop, having
+    served a warm-up and then ``n`` allowed GETs (one connection each, as wrk's
+    requests are served by a sync worker), under callgrind."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+            sys.executable, "-m", "gunicorn",
+            "--workers", "1", "--worker-class", "sync",
+            "--bind", f"127.0.0.1:{port}",
+            "--chdir", HERE,
+            "--log-level", "warning",
+            f'apps:server_app("{variant}", {count})',
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**server_env(), "PYTHONHASHSEED": "0"}, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_ready(port, proc, timeout=600)
+        for _ in range(20 + n):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            conn.request("GET", "/api/items", headers={"Origin": apps.ALLOWED_ORIGIN})
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            if response.status != 200:
+                raise SystemExit(f"{variant}: status {response.status}")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    # One summary line per process: the master (proc.pid) and its one worker.
+    workers = [int(total) for pid, total in re.findall(r"==(\d+)== Collected : (\d+)", err) if int(pid) != proc.pid]
+    if len(workers) != 1:
+        raise SystemExit(f"callgrind of {variant} gave no single worker count:\n{err[-2000:]}")
+    return workers[0]
+
+
+def run_server_instructions(args: argparse.Namespace) -> None:
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind not found (Debian: apt-get install valgrind)")
+    check_served_code()
+    started = time.time()
+    n = args.requests
+    jobs = [(variant, count, calls) for variant, count in SERVER_CELLS for calls in (n, 2 * n)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        totals = dict(zip(jobs, pool.map(lambda job: server_worker_instructions(*job), jobs), strict=True))
+    # Start-up, app loading and warm-up are the same in both runs: the difference is n requests.
+    per = {(v, c): (totals[(v, c, 2 * n)] - totals[(v, c, n)]) / n for v, c in SERVER_CELLS}
+    print()
+    print(
+        f"gunicorn (1 sync worker) under callgrind, allowed cross-origin GET over 127.0.0.1: instructions the worker "
+        f"executes per request ((run of {2 * n} requests - run of {n}) / {n}, PYTHONHASHSEED=0). The server's side of "
+        "the wrk rows, without the noise of times."
+    )
+    print(machine_note(time.time() - started))
+    print()
+    print(
+        "| case | bare Flask | bare Flask + the 4 headers (yardstick) = ×bare | flask-cors = ×bare "
+        "| flask_gravicors = ×bare | flask_gravicors ÷ yardstick |"
+    )
+    print("|---|---|---|---|---|---|")
+    for count in sorted({c for _, c in SERVER_CELLS}):
+        bare, yard, gv = per[("bare", count)], per[("bare-headers", count)], per[("gravicors", count)]
+        fc = per.get(("flask-cors", count))
+        print(
+            f"| allowed GET, {count:,} exact origin{'s' if count > 1 else ''} | {bare:,.0f} | "
+            f"{yard:,.0f} = {yard / bare:.3f}× | {'' if fc is None else f'{fc:,.0f} = {fc / bare:.2f}×'} | "
+            f"{gv:,.0f} = {gv / bare:.3f}× | {gv / yard:.3f}× |"
+        )
+
+
 def run_wrk(args: argparse.Namespace) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found (Debian: apt-get install wrk)")
@@ -903,7 +991,9 @@ def main() -> None:
         count_child(sys.argv[2], int(sys.argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", nargs="?", choices=["inprocess", "instructions", "wrk"], default="inprocess")
+    parser.add_argument(
+        "mode", nargs="?", choices=["inprocess", "instructions", "wrk", "server-instructions"], default="inprocess"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats (a smoke run)")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 201, quick 11)")
     parser.add_argument("--batch-ms", type=float, default=None, help="target ms per cell per repeat (default 5)")
@@ -912,6 +1002,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40, help="wrk: rounds (default 40)")
     parser.add_argument("--calls", type=int, default=300, help="instructions: calls of the shorter run (default 300)")
     parser.add_argument("--origins", type=int, nargs="+", default=[1, 10_000], help="wrk: origin-list sizes")
+    parser.add_argument("--requests", type=int, default=200, help="server-instructions: requests of the shorter run")
     args = parser.parse_args()
     if args.repeats is None:
         args.repeats = 11 if args.quick else 201
@@ -922,6 +1013,8 @@ def main() -> None:
         CLOCK = time.perf_counter_ns
     if args.mode == "wrk":
         run_wrk(args)
+    elif args.mode == "server-instructions":
+        run_server_instructions(args)
     elif args.mode == "instructions":
         run_instructions(args)
     else:
