@@ -144,7 +144,7 @@ def make_app(
         return app
     assert origins is not None
     if variant == "flask-cors":
-        from flask_cors import CORS
+        from flask_cors import CORS  # type: ignore[import-untyped]
 
         CORS(
             app,
@@ -168,7 +168,7 @@ def make_app(
         from flask_gravicors import extension
 
         for funcs, hook in ((app.before_request_funcs, "_before_request"), (app.after_request_funcs, "_after_request")):
-            hooks = funcs.get(None, [])
+            hooks: list[Any] = funcs.get(None, [])
             hooks[:] = [f for f in hooks if f is not getattr(extension, hook, None)]
             if not hooks:
                 funcs.pop(None, None)

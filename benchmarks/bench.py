@@ -74,7 +74,7 @@ WSGI = Callable[..., Any]
 
 
 def environ(method: str, headers: dict[str, str], path: str = "/api/items") -> dict[str, Any]:
-    return EnvironBuilder(path=path, method=method, headers=headers, base_url="http://localhost").get_environ()
+    return EnvironBuilder(path=path, method=method, headers=list(headers.items()), base_url="http://localhost").get_environ()
 
 
 def get(origin: str, **extra: str) -> dict[str, Any]:
@@ -364,7 +364,7 @@ def build_cells(quick: bool) -> tuple[dict[str, Cell], dict[str, float]]:
         base = base_of(cell.key)
         cell.base = cells[base] if base is not None else None
     # The four-header yardstick must send exactly what flask_gravicors adds.
-    added = call(cells["gravicors:exact1:allowed"].app, cells["gravicors:exact1:allowed"].env)[1][-4:]
+    added = call(cells["gravicors:exact1:allowed"].app, first_env(cells["gravicors:exact1:allowed"]))[1][-4:]
     if added != apps.STATIC_CORS_HEADERS:
         raise SystemExit(f"apps.STATIC_CORS_HEADERS is {apps.STATIC_CORS_HEADERS}, flask_gravicors adds {added}")
 
@@ -645,7 +645,7 @@ def run_instructions(args: argparse.Namespace) -> None:
         raise SystemExit("valgrind not found (Debian: apt-get install valgrind)")
     started = time.time()
     n = args.calls
-    keys = sorted({*INSTRUCTION_KEYS, *(base_of(k) for k in INSTRUCTION_KEYS)} - {None}, key=CELL_KEYS.index)
+    keys = sorted({*INSTRUCTION_KEYS, *(b for k in INSTRUCTION_KEYS if (b := base_of(k)) is not None)}, key=CELL_KEYS.index)
     jobs = [(key, calls) for key in keys for calls in (n, 2 * n)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         totals = dict(zip(jobs, pool.map(lambda job: process_instructions(*job), jobs), strict=True))
@@ -679,7 +679,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def wait_ready(port: int, proc: subprocess.Popen[Any], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
