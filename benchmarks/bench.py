@@ -30,8 +30,9 @@ Server-instructions mode: the wrk servers under callgrind, a run of N and one of
 2N requests each; the worker's difference over N is what the server executes per
 request, the side of the wrk rows that times measure only through the noise.
 
-Needs the ``bench`` extras (flask-cors, gunicorn); ``wrk`` needs the wrk binary and
-``instructions`` valgrind (Debian packages ``wrk``, ``valgrind``).
+Needs the ``bench`` extras (flask-cors, gunicorn) and the api-key plugin
+(``pip install -e .[bench] -e plugins/gravicors-apikey``); ``wrk`` needs the wrk binary, and
+the two instruction modes valgrind (Debian packages ``wrk``, ``valgrind``).
 """
 
 from __future__ import annotations
@@ -622,18 +623,20 @@ def count_child(key: str, n: int) -> None:
     batch(cell.app, cell.env, n)
 
 
+#: A command run under callgrind, counting instructions only (each process prints
+#: its "Collected" total on exit).
+CALLGRIND = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+
+
 def process_instructions(key: str, n: int) -> int:
     """Instructions the whole child process executed (callgrind's total)."""
     out = subprocess.run(
-        [
-            "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-            sys.executable, os.path.abspath(__file__), "_count", key, str(n),
-        ],
+        [*CALLGRIND, sys.executable, os.path.abspath(__file__), "_count", key, str(n)],
         capture_output=True,
         text=True,
         timeout=1800,
         env={**os.environ, "PYTHONHASHSEED": "0"},
-    )  # fmt: skip
+    )
     found = re.search(r"Collected : (\d+)", out.stderr)
     if out.returncode or found is None:
         raise SystemExit(f"callgrind run of {key} failed:\n{out.stderr[-2000:]}")
@@ -724,22 +727,21 @@ def check_served_code() -> None:
         raise SystemExit(f"the servers would import {found}, not {expected}")
 
 
+def gunicorn_command(variant: str, count: int, port: int) -> list[str]:
+    """One sync gunicorn worker serving ``apps.server_app(variant, count)`` on 127.0.0.1."""
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--workers", "1", "--worker-class", "sync",
+        "--bind", f"127.0.0.1:{port}",
+        "--chdir", HERE,
+        "--log-level", "warning",
+        f'apps:server_app("{variant}", {count})',
+    ]  # fmt: skip
+
+
 def start_server(variant: str, count: int) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    spec = f'apps:server_app("{variant}", {count})'
-    proc = subprocess.Popen(
-        [
-            *pin(SERVER_CPU),
-            sys.executable, "-m", "gunicorn",
-            "--workers", "1", "--worker-class", "sync",
-            "--bind", f"127.0.0.1:{port}",
-            "--chdir", HERE,
-            "--log-level", "warning",
-            spec,
-        ],
-        start_new_session=True,
-        env=server_env(),
-    )  # fmt: skip
+    proc = subprocess.Popen([*pin(SERVER_CPU), *gunicorn_command(variant, count, port)], start_new_session=True, env=server_env())
     try:
         wait_ready(port, proc)
     except BaseException:
@@ -818,18 +820,13 @@ def server_worker_instructions(variant: str, count: int, n: int) -> int:
     requests are served by a sync worker), under callgrind."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-            sys.executable, "-m", "gunicorn",
-            "--workers", "1", "--worker-class", "sync",
-            "--bind", f"127.0.0.1:{port}",
-            "--chdir", HERE,
-            "--log-level", "warning",
-            f'apps:server_app("{variant}", {count})',
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**server_env(), "PYTHONHASHSEED": "0"}, start_new_session=True,
-    )  # fmt: skip
+        [*CALLGRIND, *gunicorn_command(variant, count, port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**server_env(), "PYTHONHASHSEED": "0"},
+        start_new_session=True,
+    )
     try:
         wait_ready(port, proc, timeout=600)
         for _ in range(20 + n):
