@@ -248,20 +248,22 @@ class Runtime:
         #: paths seen before. Filled by :meth:`remember`, bounded.
         self.seen: dict[tuple[str, str | None], tuple[CompiledApi | None, Headers | None]] = {}
 
-    def remember(self, path: str, origin: str | None, api: CompiledApi | None, added: Headers | None) -> None:
-        """Record in :attr:`seen` that an actual request to ``path`` from ``origin``
-        reaches ``api`` (None: no API) and gets ``added`` (None: left untouched),
-        unless APIs are bound by blueprint (the path alone does not tell the API:
-        Flask's method and host matching do), the path starts with "//" (its key
-        does not decide the API: resolve_path drops the leading slashes first) or
-        the origin is too long to keep."""
-        if self.blueprint_of is not None or path[:2] == "//":
+    def remember(self, key: str, origin: str | None, api: CompiledApi | None, added: Headers | None) -> None:
+        """Record in :attr:`seen` that an actual request whose path starts with
+        ``key`` (its first :attr:`key_length` characters) from ``origin`` reaches
+        ``api`` (None: no API) and gets ``added`` (None: left untouched), unless APIs
+        are bound by blueprint (the path alone does not tell the API: Flask's method
+        and host matching do), the path starts with "//" (its key does not decide the
+        API: resolve_path drops the leading slashes first) or the origin is too long
+        to keep. (A key shows a leading "//" whenever it matters: with any context
+        path key_length is 3 or more, and with none every path resolves alike.)"""
+        if self.blueprint_of is not None or key[:2] == "//":
             return
         if origin is not None and len(origin) > ORIGIN_CACHE_KEY_LENGTH:
             return
         if len(self.seen) >= SEEN_CACHE_SIZE:
             self.seen.clear()
-        self.seen[path[: self.key_length], origin] = (api if api is not None and api.policies else None, added)
+        self.seen[key, origin] = (api if api is not None and api.policies else None, added)
 
     def resolve(self, environ: dict[str, Any]) -> CompiledApi | None:
         """The API a request belongs to: by blueprint, else by context path."""

@@ -183,9 +183,12 @@ class CorsMiddleware:
         runtime = self.runtime
         get = environ.get
         # Fast path: an actual request (no OPTIONS, no Upgrade) whose Origin was seen
-        # before with a path that has the same key (Runtime.key_length). Anything
-        # else, or a first sight, takes _handle: the same decisions, step by step.
-        seen = runtime.seen.get((get("PATH_INFO", "")[: runtime.key_length], get("HTTP_ORIGIN")))
+        # before with a path that has the same key (its first Runtime.key_length
+        # characters: the one place that key is made). Anything else, or a first
+        # sight, takes _handle: the same decisions, step by step.
+        key = get("PATH_INFO", "")[: runtime.key_length]
+        origin = get("HTTP_ORIGIN")
+        seen = runtime.seen.get((key, origin))
         if seen is not None and "HTTP_UPGRADE" not in environ and get("REQUEST_METHOD") != "OPTIONS":
             chain, added = seen
             if chain is not None:
@@ -194,16 +197,17 @@ class CorsMiddleware:
             if added is None:
                 return self.app(environ, start_response)
             return self.app(environ, _adding(start_response, added))
-        return self._handle(runtime, environ, start_response)
+        return self._handle(runtime, environ, start_response, key, origin)
 
-    def _handle(self, runtime: Runtime, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Every request, resolved in the snapshot ``__call__`` read."""
-        path = environ.get("PATH_INFO", "")
-        origin = environ.get("HTTP_ORIGIN")
+    def _handle(
+        self, runtime: Runtime, environ: dict[str, Any], start_response: StartResponse, key: str, origin: str | None
+    ) -> Iterable[bytes]:
+        """Every request, resolved in the snapshot ``__call__`` read; ``key`` and
+        ``origin`` as ``__call__`` read them."""
         api = runtime.resolve(environ)
         if api is None:
             # Outside every API: never touched, whatever the method or headers.
-            runtime.remember(path, origin, None, None)
+            runtime.remember(key, origin, None, None)
             return self.app(environ, start_response)
         state = None
         if api.policies:
@@ -211,7 +215,7 @@ class CorsMiddleware:
             state = environ[REQUEST_KEY] = RequestState(api)
         rules = api.cors
         if not rules.active:
-            runtime.remember(path, origin, api, None)
+            runtime.remember(key, origin, api, None)
             return self.app(environ, start_response)
         if "HTTP_UPGRADE" in environ and is_websocket(environ):
             # Not remembered: the next request on this path may be no handshake.
@@ -224,7 +228,7 @@ class CorsMiddleware:
 
         # Vary: Origin (when due) then ours, in the order rewrite_headers gives.
         added = rules.actual_added(origin)
-        runtime.remember(path, origin, api, added)
+        runtime.remember(key, origin, api, added)
         return self.app(environ, _adding(start_response, added))
 
     def _preflight(
