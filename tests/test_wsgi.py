@@ -186,6 +186,43 @@ def test_a_request_leaves_no_trace_on_the_next(row: Row) -> None:
     assert plain_get(app) == fresh
 
 
+# The fast path, structurally (speed itself is only measured in benchmarks/): after a
+# first request, does a second one resolve its path again? (first request, second
+# request, resolved again). A request whose path starts like one seen before with
+# the same Origin is answered from the memo, inside the API or outside every API.
+H = {"HTTP_ORIGIN": O}
+WS = {"HTTP_ORIGIN": O, "HTTP_CONNECTION": "Upgrade", "HTTP_UPGRADE": "websocket"}
+RESOLVED_AGAIN = [
+    ("same path", ("GET", "/orders/1", H), ("GET", "/orders/1", H), False),
+    ("another path under the API", ("GET", "/orders/1", H), ("POST", "/orders/2/items", H), False),
+    ("another path outside every API", ("GET", "/outside/1", H), ("GET", "/outside/2", H), False),
+    ("another origin", ("GET", "/orders/1", H), ("GET", "/orders/1", {"HTTP_ORIGIN": EVIL}), True),
+    ("a path with another key", ("GET", "/orders/1", H), ("GET", "/ordersx/1", H), True),
+    ("a preflight", ("GET", "/orders/1", H), ("OPTIONS", "/orders/1", {**H, "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT"}),
+     True),
+    ("a handshake", ("GET", "/orders/1", H), ("GET", "/orders/1", WS), True),
+    ("after a handshake", ("GET", "/orders/1", WS), ("GET", "/orders/1", H), True),
+    ("paths starting with //", ("GET", "//orders/1", H), ("GET", "//orders/1", H), True),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "resolved_again"), [r[1:] for r in RESOLVED_AGAIN],
+                         ids=[r[0] for r in RESOLVED_AGAIN])
+def test_which_requests_the_memo_answers(
+    monkeypatch: pytest.MonkeyPatch, first: tuple[str, str, dict[str, str]], second: tuple[str, str, dict[str, str]],
+    resolved_again: bool,
+) -> None:
+    from flask_gravicors.core import Runtime
+
+    app = make_app([{"name": "orders", "context_path": "/orders", "cors": CORS}])
+    resolved: list[str] = []
+    real = Runtime.resolve
+    monkeypatch.setattr(Runtime, "resolve", lambda self, environ: resolved.append(environ["PATH_INFO"]) or real(self, environ))
+    for method, path, environ in (first, second):
+        app.test_client().open(path, method=method, environ_overrides={"PATH_INFO": path, **environ})
+    assert len(resolved) == (2 if resolved_again else 1)
+
+
 def _errors_app(cors: dict[str, Any]) -> Flask:
     app = make_app([{"name": "orders", "context_path": "/orders", "cors": cors}])
 
@@ -199,8 +236,7 @@ def _errors_app(cors: dict[str, Any]) -> Flask:
 
     @app.get("/orders/own-headers")
     def own_headers() -> Any:
-        return "x", 200, {"Access-Control-Allow-Origin": "https://other.test", "Access-Control-Allow-Credentials": "true",
-                          "Access-Control-Expose-Headers": "secret", "Vary": "Accept-Encoding, origin"}
+        return "x", 200, {**OWN_HEADERS, "Vary": "Accept-Encoding, origin"}
 
     @app.get("/orders/vary-star")
     def vary_star() -> Any:
