@@ -391,7 +391,7 @@ def build_cells(quick: bool) -> tuple[dict[str, Cell], dict[str, float]]:
 
 
 def run_inprocess(args: argparse.Namespace) -> None:
-    started = time.time()
+    start = Start()
     cells, info = build_cells(args.quick)
     # Set-up garbage out of the way, and the 100 000-origin lists out of the
     # collector's full passes, so no cell pays for another's set-up.
@@ -416,10 +416,10 @@ def run_inprocess(args: argparse.Namespace) -> None:
                 cell.base_samples.append(batch(base.app, base.env, base.n))
         print(f"\rrepeat {rep + 1}/{args.repeats}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    print_table(cells, info, args, time.time() - started)
+    print_table(cells, info, args, start)
 
 
-def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.Namespace, elapsed: float) -> None:
+def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.Namespace, start: Start) -> None:
     c = cells
     bare_get, bare_opt = c["bare:get"], c["bare:options"]
     met_all: list[bool] = []
@@ -573,7 +573,7 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         "Ratios and Δ: median over repeats of the cell against its base (bare Flask, or the row's "
         "reference) run right next to it."
     )
-    print(machine_note(elapsed))
+    print(machine_note(start))
     print()
     print("| case | bare Flask µs | flask-cors µs = ×bare | flask_gravicors µs | flask_gravicors | target | |")
     print("|---|---|---|---|---|---|---|")
@@ -583,13 +583,22 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
     print(f"{sum(met_all)}/{len(met_all)} in-process targets met in this run.")
 
 
-def machine_note(elapsed: float | None = None) -> str:
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    took = f"; run took {elapsed:.0f} s" if elapsed is not None else ""
+@dataclass(frozen=True)
+class Start:
+    """When a run began and the load average then: the neighbours' load on this
+    shared machine, before the run's own processes (gunicorn, wrk, valgrind) count in it."""
+
+    at: float = field(default_factory=time.time)
+    load: tuple[float, float, float] = field(default_factory=os.getloadavg)
+
+
+def machine_note(start: Start) -> str:
+    load = ", ".join(f"{x:.2f}" for x in start.load)
     return (
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} CPUs, load average {load} "
-        f"(shared machine){took}; Python {platform.python_version()}, Flask {_version('flask')}, "
-        f"flask-cors {_version('flask-cors')}, flask_gravicors {flask_gravicors.__version__}."
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(start.at))}, took {time.time() - start.at:.0f} s; "
+        f"{os.cpu_count()} CPUs, load average at the start {load} (shared machine); Python "
+        f"{platform.python_version()}, Flask {_version('flask')}, flask-cors {_version('flask-cors')}, "
+        f"flask_gravicors {flask_gravicors.__version__}."
     )
 
 
@@ -646,7 +655,7 @@ def process_instructions(key: str, n: int) -> int:
 def run_instructions(args: argparse.Namespace) -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind not found (Debian: apt-get install valgrind)")
-    started = time.time()
+    start = Start()
     n = args.calls
     keys = sorted({*INSTRUCTION_KEYS, *(b for k in INSTRUCTION_KEYS if (b := base_of(k)) is not None)}, key=CELL_KEYS.index)
     jobs = [(key, calls) for key in keys for calls in (n, 2 * n)]
@@ -660,7 +669,7 @@ def run_instructions(args: argparse.Namespace) -> None:
         f"Instructions per request (callgrind, PYTHONHASHSEED=0, collector off; (run of {2 * n} calls - run of {n}) / {n}). "
         "Repeatable whatever the machine's load, unlike times; not the targets themselves, which are times."
     )
-    print(machine_note(time.time() - started))
+    print(machine_note(start))
     print()
     print("| cell | instructions | base | base instructions | ratio | Δ instructions |")
     print("|---|---|---|---|---|---|")
@@ -760,9 +769,9 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def worker_cpu_seconds(master: subprocess.Popen[bytes]) -> float:
-    """CPU time (user + system) used so far by the gunicorn master's children."""
-    total = 0
+def worker_cpu_seconds(master: subprocess.Popen[bytes]) -> tuple[float, float]:
+    """CPU time used so far by the gunicorn master's children: (user, system)."""
+    user = system = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -772,8 +781,10 @@ def worker_cpu_seconds(master: subprocess.Popen[bytes]) -> float:
         except OSError:
             continue
         if int(fields[1]) == master.pid:  # ppid
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+            user += int(fields[11])  # utime
+            system += int(fields[12])  # stime
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
 
 
 def wrk(port: int, seconds: float, origin: str) -> tuple[float, int]:
@@ -854,7 +865,7 @@ def run_server_instructions(args: argparse.Namespace) -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind not found (Debian: apt-get install valgrind)")
     check_served_code()
-    started = time.time()
+    start = Start()
     n = args.requests
     jobs = [(variant, count, calls) for variant, count in SERVER_CELLS for calls in (n, 2 * n)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -867,7 +878,7 @@ def run_server_instructions(args: argparse.Namespace) -> None:
         f"executes per request ((run of {2 * n} requests - run of {n}) / {n}, PYTHONHASHSEED=0). The server's side of "
         "the wrk rows, without the noise of times."
     )
-    print(machine_note(time.time() - started))
+    print(machine_note(start))
     print()
     print(
         "| case | bare Flask | bare Flask + the 4 headers (yardstick) = ×bare | flask-cors = ×bare "
@@ -888,7 +899,7 @@ def run_wrk(args: argparse.Namespace) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found (Debian: apt-get install wrk)")
     check_served_code()
-    started = time.time()
+    start = Start()
     seconds = 2 if args.quick else args.seconds
     rounds = 2 if args.quick else args.rounds
     # flask-cors is context, not a target: measured in every fifth round only.
@@ -896,6 +907,8 @@ def run_wrk(args: argparse.Namespace) -> None:
     # (variant, count) -> round -> requests/s, and the worker's CPU µs per request.
     rates: dict[tuple[str, int], dict[int, float]] = {}
     cpu: dict[tuple[str, int], list[float]] = {}
+    # The user-space part of that CPU time: the part callgrind counts (server-instructions mode).
+    user_share: dict[tuple[str, int], list[float]] = {}
     servers: dict[tuple[str, int], tuple[subprocess.Popen[bytes], int]] = {}
     # A SIGTERM (kill, timeout) unwinds through the finally below like Ctrl-C, so the
     # servers started here are stopped then too.
@@ -918,10 +931,14 @@ def run_wrk(args: argparse.Namespace) -> None:
                 for variant in pair + (["flask-cors"] if rnd in fc_rounds else []):
                     key = (variant, count)
                     proc, port = servers[key]
-                    before = worker_cpu_seconds(proc)
+                    user, system = worker_cpu_seconds(proc)
                     rate, served = wrk(port, seconds, apps.ALLOWED_ORIGIN)
                     rates.setdefault(key, {})[rnd] = rate
-                    cpu.setdefault(key, []).append((worker_cpu_seconds(proc) - before) / served * 1e6)
+                    user_after, system_after = worker_cpu_seconds(proc)
+                    used = user_after - user + system_after - system
+                    cpu.setdefault(key, []).append(used / served * 1e6)
+                    if used:
+                        user_share.setdefault(key, []).append((user_after - user) / used)
             print(f"\rround {rnd + 1}/{rounds}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
     finally:
@@ -935,7 +952,7 @@ def run_wrk(args: argparse.Namespace) -> None:
         "Flask run of the same round (last column: to the yardstick's run of the same round, which sends the same "
         "headers and decides nothing: this layer's own cost under a real server)."
     )
-    print(machine_note(time.time() - started))
+    print(machine_note(start))
     print()
     print(
         "| case | bare Flask req/s | bare Flask + the 4 headers, static (yardstick) = ×bare "
@@ -968,18 +985,23 @@ def run_wrk(args: argparse.Namespace) -> None:
     print()
     print(
         "Server-side cost of the same runs: the gunicorn worker's CPU time (user + system, /proc, 10 ms ticks) "
-        "per request served, median over rounds (less sensitive to other load than requests/s)."
+        "per request served, median over rounds (less sensitive to other load than requests/s), and the share of "
+        "it spent in user space (the rest is the kernel's: accepting, reading, writing and closing the connection)."
     )
     print()
-    print("| case | bare Flask µs | bare Flask + the 4 headers µs = ×bare | flask-cors µs = ×bare | flask_gravicors µs = ×bare |")
-    print("|---|---|---|---|---|")
+    print(
+        "| case | bare Flask µs | bare Flask + the 4 headers µs = ×bare | flask-cors µs = ×bare "
+        "| flask_gravicors µs = ×bare | user-space share: bare Flask / flask_gravicors |"
+    )
+    print("|---|---|---|---|---|---|")
     for count in args.origins:
         med = {v: statistics.median(cpu[(v, count)]) for v in ("bare", "bare-headers", "flask-cors", "gravicors")}
         print(
             f"| allowed GET, {count:,} exact origin{'s' if count > 1 else ''} | {med['bare']:.1f} | "
             f"{med['bare-headers']:.1f} = {med['bare-headers'] / med['bare']:.3f}× | "
             f"{med['flask-cors']:,.1f} = {med['flask-cors'] / med['bare']:.2f}× | "
-            f"{med['gravicors']:.1f} = {med['gravicors'] / med['bare']:.3f}× |"
+            f"{med['gravicors']:.1f} = {med['gravicors'] / med['bare']:.3f}× | "
+            f"{statistics.median(user_share[('bare', count)]):.0%} / {statistics.median(user_share[('gravicors', count)]):.0%} |"
         )
 
 
