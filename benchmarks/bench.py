@@ -986,7 +986,7 @@ def run_wrk(args: argparse.Namespace) -> None:
     print(
         "Server-side cost of the same runs: the gunicorn worker's CPU time (user + system, /proc, 10 ms ticks) "
         "per request served, median over rounds (less sensitive to other load than requests/s), and the share of "
-        "it spent in user space (the rest is the kernel's: accepting, reading, writing and closing the connection)."
+        "it spent in user space (the rest is time in the kernel, mostly on the connection: accept, read, write, close)."
     )
     print()
     print(
