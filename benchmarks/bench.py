@@ -241,6 +241,9 @@ CELL_KEYS = [
     *(f"{variant}:{kind}1000:allowed" for kind in ("regex", "glob") for variant in ("flask-cors", "gravicors")),
     "bare:get-paths",
     "gravicors:paths",
+    "bare:get-origins",
+    "gravicors:origins",
+    "gravicors:origins-regex",
     "gravicors-nochain:exact1:allowed",
     "gravicors-keyed:exact1:allowed",
     "gravicors-2noop:exact1:allowed",
@@ -257,6 +260,8 @@ EXPECTED = {
     "preflight-bad-origin": ("400", False),
     "preflight-64k": ("400", False),
     "paths": ("200", True),
+    "origins": ("200", False),
+    "origins-regex": ("200", False),
 }
 
 #: The ``paths`` cells: an allowed GET to ``/api/items/<id>``, a new id on every
@@ -272,6 +277,23 @@ def path_gets(origin: str) -> list[dict[str, Any]]:
         {**one, "PATH_INFO": f"/api/items/{i}", "REQUEST_URI": f"/api/items/{i}", "RAW_URI": f"/api/items/{i}"}
         for i in range(PATH_IDS)
     ]
+
+
+#: The ``origins`` cells: a GET from a new, refused Origin on every request, this
+#: many in turn: more than flask_gravicors's bounded caches hold (4 096 each), so
+#: every request misses them, as in a flood of made-up origins.
+ORIGIN_IDS = 20_000
+
+
+def origin_gets(kind: str) -> list[dict[str, Any]]:
+    """``exact``: unknown hosts. ``regex``: hosts under the suffix one regex entry of
+    :func:`apps.regex_origins` ends with, over plain http, so the entry is tried
+    and fails (a worse case than a suffix no entry has)."""
+    if kind == "regex":
+        template = apps.REGEX_ORIGIN.replace("https://shop", "http://x{}")
+    else:
+        template = "https://x{}.evil.example.net"
+    return [get(template.format(i)) for i in range(ORIGIN_IDS)]
 
 
 _CHAINS: dict[str, dict[str, Any]] = {
@@ -307,6 +329,9 @@ def make_cell(key: str) -> Cell:
     variant, _, case = key.partition(":")
     if case in ("get-paths", "paths"):
         return Cell(key, app_for(variant), path_gets(apps.ALLOWED_ORIGIN))
+    if case in ("get-origins", "origins", "origins-regex"):
+        kind = "regex" if case == "origins-regex" else "exact"
+        return Cell(key, app_for(variant, f"{kind}{1000 if kind == 'regex' else 1}"), origin_gets(kind))
     if case in ("get", "options", "preflight"):
         env = get(apps.ALLOWED_ORIGIN) if case == "get" else preflight(apps.ALLOWED_ORIGIN)
     elif case == "preflight-bad-method":
@@ -342,6 +367,8 @@ def base_of(key: str) -> str | None:
         return "gravicors:preflight"
     if key == "gravicors:paths":
         return "bare:get-paths"
+    if case.startswith("origins"):
+        return "bare:get-origins"
     if case.startswith("preflight"):
         return "bare:options"
     if variant in ("flask-cors", "gravicors", "bare-hook", "bare-headers"):
@@ -479,6 +506,20 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
             "",
         )
     )
+    for case, label in (("origins", "1 exact origin"), ("origins-regex", "1,000 regex origins")):
+        cell = c[f"gravicors:{case}"]
+        example = first_env(cell)["HTTP_ORIGIN"]
+        rows.append(
+            (
+                f"(info) refused GET, {label}, a new Origin on every request ({ORIGIN_IDS:,} origins like {example})",
+                c["bare:get-origins"].text(),
+                "",
+                cell.text(),
+                f"{cell.ratio:.3f}×",
+                "",
+                "",
+            )
+        )
     ratio_row(
         "valid preflight, run_policies off (vs bare automatic OPTIONS)",
         bare_opt,
