@@ -293,7 +293,8 @@ def origin_gets(kind: str) -> list[dict[str, Any]]:
         template = apps.REGEX_ORIGIN.replace("https://shop", "http://x{}")
     else:
         template = "https://x{}.evil.example.net"
-    return [get(template.format(i)) for i in range(ORIGIN_IDS)]
+    one = get(template.format(0))
+    return [{**one, "HTTP_ORIGIN": template.format(i)} for i in range(ORIGIN_IDS)]
 
 
 _CHAINS: dict[str, dict[str, Any]] = {
