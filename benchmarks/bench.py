@@ -283,6 +283,8 @@ def path_gets(origin: str) -> list[dict[str, Any]]:
 #: many in turn: more than flask_gravicors's bounded caches hold (4 096 each), so
 #: every request misses them, as in a flood of made-up origins.
 ORIGIN_IDS = 20_000
+#: Case of each new-Origin cell -> the origin list of the app it calls.
+ORIGIN_CASES = {"get-origins": "exact1", "origins": "exact1", "origins-regex": "regex1000"}
 
 
 def origin_gets(kind: str) -> list[dict[str, Any]]:
@@ -330,9 +332,9 @@ def make_cell(key: str) -> Cell:
     variant, _, case = key.partition(":")
     if case in ("get-paths", "paths"):
         return Cell(key, app_for(variant), path_gets(apps.ALLOWED_ORIGIN))
-    if case in ("get-origins", "origins", "origins-regex"):
-        kind = "regex" if case == "origins-regex" else "exact"
-        return Cell(key, app_for(variant, f"{kind}{1000 if kind == 'regex' else 1}"), origin_gets(kind))
+    if case in ORIGIN_CASES:
+        origins = ORIGIN_CASES[case]
+        return Cell(key, app_for(variant, origins), origin_gets(_origins(origins)[0]))
     if case in ("get", "options", "preflight"):
         env = get(apps.ALLOWED_ORIGIN) if case == "get" else preflight(apps.ALLOWED_ORIGIN)
     elif case == "preflight-bad-method":
@@ -463,12 +465,15 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         fc_text = f"{fc.text()} = {fc.ratio:,.2f}×" if fc else "–"
         rows.append((label, bare.text(), fc_text, gv.text(), f"{r:.3f}×", f"≤ {limit:.2f}×", verdict(r <= limit)))
 
+    def info_row(label: str, base: Cell, cell: Cell) -> None:
+        """A row with no target: the cell, its base and their ratio."""
+        rows.append((label, base.text(), "", cell.text(), f"{cell.ratio:.3f}×", "", ""))
+
     for key, label in (
         ("bare-hook:get", "(yardstick) bare Flask + one empty after_request hook"),
         ("bare-headers:get", "(yardstick) bare Flask + the same four headers, static, by the thinnest WSGI wrapper"),
     ):
-        cell = c[key]
-        rows.append((label, bare_get.text(), "", cell.text(), f"{cell.ratio:.3f}×", "", ""))
+        info_row(label, bare_get, c[key])
     for count in (1, 10_000, 100_000):
         ratio_row(
             f"allowed GET, {count:,} exact origin{'s' if count > 1 else ''}",
@@ -495,31 +500,18 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         c["gravicors:glob1000:allowed"],
         1.10,
     )
-    paths = c["gravicors:paths"]
-    rows.append(
-        (
-            f"(info) allowed GET, 1 exact origin, a new path on every request (/api/items/<id>, {PATH_IDS:,} ids)",
-            c["bare:get-paths"].text(),
-            "",
-            paths.text(),
-            f"{paths.ratio:.3f}×",
-            "",
-            "",
-        )
+    info_row(
+        f"(info) allowed GET, 1 exact origin, a new path on every request (/api/items/<id>, {PATH_IDS:,} ids)",
+        c["bare:get-paths"],
+        c["gravicors:paths"],
     )
     for case, label in (("origins", "1 exact origin"), ("origins-regex", "1,000 regex origins")):
         cell = c[f"gravicors:{case}"]
         example = first_env(cell)["HTTP_ORIGIN"]
-        rows.append(
-            (
-                f"(info) refused GET, {label}, a new Origin on every request ({ORIGIN_IDS:,} origins like {example})",
-                c["bare:get-origins"].text(),
-                "",
-                cell.text(),
-                f"{cell.ratio:.3f}×",
-                "",
-                "",
-            )
+        info_row(
+            f"(info) refused GET, {label}, a new Origin on every request ({ORIGIN_IDS:,} origins like {example})",
+            c["bare:get-origins"],
+            cell,
         )
     ratio_row(
         "valid preflight, run_policies off (vs bare automatic OPTIONS)",
