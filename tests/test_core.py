@@ -10,6 +10,7 @@ from flask_gravicors.core import (
     MAX_REQUEST_HEADERS_ITEMS,
     MAX_REQUEST_HEADERS_LENGTH,
     ORIGIN_CACHE_KEY_LENGTH,
+    ORIGIN_CACHE_SIZE,
     SEEN_CACHE_SIZE,
     CompiledApi,
     CorsRules,
@@ -245,3 +246,14 @@ def test_remember_is_bounded() -> None:
         runtime.remember("/orders/", f"https://o{i}.example.com", api, ADDED)
         assert len(runtime.seen) <= SEEN_CACHE_SIZE
     assert runtime.seen["/orders/", f"https://o{3 * SEEN_CACHE_SIZE - 1}.example.com"] == (None, ADDED)
+
+
+def test_actual_added_is_bounded() -> None:
+    # A flood of made-up origins (each refused, each new) keeps the per-origin memo of
+    # actual_added at most ORIGIN_CACHE_SIZE entries, and the answers unchanged.
+    compiled = rules()
+    expected = compiled.actual_added("https://o0.example.net")
+    for i in range(3 * ORIGIN_CACHE_SIZE):
+        assert compiled.actual_added(f"https://o{i}.example.net") == expected
+        assert len(compiled._added) <= ORIGIN_CACHE_SIZE
+    assert compiled.actual_added(O)[1:2] == [("Access-Control-Allow-Origin", O)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_gravicors.origins import OriginMatcher, split_origin, wildcard_key
+from flask_gravicors.origins import REGEX_CACHE_SIZE, OriginMatcher, split_origin, wildcard_key
 
 SHOP = "https://shop.example.com"
 
@@ -69,6 +69,17 @@ def test_regex_decisions_are_cached_per_origin() -> None:
     matcher = OriginMatcher([r"https://[a-z]+\.example\.com"])
     assert matcher.allows("https://api.example.com")
     assert matcher._cache == {"https://api.example.com": True}
+
+
+@pytest.mark.parametrize("entry", [r"https://[a-z0-9]+\.example\.com", "https://*.example.com"])
+def test_pattern_decisions_cache_is_bounded(entry: str) -> None:
+    # A flood of made-up origins that reach the patterns keeps the decision cache at
+    # most REGEX_CACHE_SIZE entries; every answer stays what the pattern says.
+    matcher = OriginMatcher([entry])
+    for i in range(3 * REGEX_CACHE_SIZE):
+        assert matcher.allows(f"https://o{i}.example.com") is True
+        assert matcher.allows(f"http://o{i}.example.com") is False
+        assert len(matcher._cache) <= REGEX_CACHE_SIZE
 
 
 def test_wildcard_probe_count_is_bounded_by_configured_suffix() -> None:
