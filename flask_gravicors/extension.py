@@ -14,7 +14,7 @@ from . import checks
 from .core import CompiledApi, Runtime
 from .plugins import collect_policies, make_plugin_manager
 from .policy import Policy
-from .schema import load_config
+from .schema import load_config, read_config
 from .wsgi import REQUEST_KEY, CorsMiddleware, RequestState
 
 log = logging.getLogger("flask_gravicors")
@@ -134,6 +134,9 @@ class GraviCORS:
         self._policies: dict[str, type[Policy]] | None = None
         # Middlewares of the apps this instance serves; weak, the app owns them.
         self._middlewares: weakref.WeakKeyDictionary[Flask, CorsMiddleware] = weakref.WeakKeyDictionary()
+        # The raw config (as read, before validation) each app runs: what
+        # ``running_config`` returns and ``flask gravicors check`` re-checks.
+        self._raw: weakref.WeakKeyDictionary[Flask, Any] = weakref.WeakKeyDictionary()
         if app is not None:
             self.init_app(app)
 
@@ -154,7 +157,7 @@ class GraviCORS:
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("flask_gravicors is already initialised on this app; call init_app once per app")
-        raw = {"apis": list(self._apis)} if self._apis is not None else app.config.get("GRAVICORS")
+        raw = read_config({"apis": list(self._apis)} if self._apis is not None else app.config.get("GRAVICORS"))
         runtime = self._compile(raw, app)
         middleware = CorsMiddleware(app.wsgi_app, runtime)
         # The bound method, not the instance: Flask calls app.wsgi_app on every
@@ -163,6 +166,7 @@ class GraviCORS:
         app.wsgi_app = middleware.__call__  # type: ignore[method-assign]
         app.extensions[EXTENSION_KEY] = self
         self._middlewares[app] = middleware
+        self._raw[app] = raw
         _install_hooks(app, runtime)
 
     def reconfigure(self, new_config: Any, app: Flask | None = None) -> None:
@@ -183,10 +187,21 @@ class GraviCORS:
         middleware = self._middlewares.get(app)  # type: ignore[arg-type]
         if middleware is None:
             raise RuntimeError("flask_gravicors is not initialised on this app")
-        runtime = self._compile(new_config, app)  # type: ignore[arg-type]
+        raw = read_config(new_config)
+        runtime = self._compile(raw, app)  # type: ignore[arg-type]
         # Hooks first, then the swap: a request that sees the new config finds them.
         _install_hooks(app, runtime)  # type: ignore[arg-type]
         middleware.runtime = runtime
+        self._raw[app] = raw  # type: ignore[index]
+
+    def running_config(self, app: Flask) -> Any:
+        """The config ``app`` runs, as it was given (read from its file when it
+        was a path), before validation: what ``init_app`` or the last successful
+        ``reconfigure`` applied."""
+        try:
+            return self._raw[app]
+        except KeyError:
+            raise RuntimeError("flask_gravicors is not initialised on this app") from None
 
     def _compile(self, raw: Any, app: Flask) -> Runtime:
         config = load_config(raw, self.policies)
