@@ -4,19 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System parts the tests drive for real: Debian's Chromium (browser suite) and
-# redis-server (rate-limit plugin). Installed only when missing.
+# System parts the tests drive for real: Debian's Chromium (browser suite),
+# redis-server (rate-limit plugin) and graphviz (docs). Installed only when missing.
 missing=()
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Graphviz's dot renders the docs' diagrams (tests/test_docs.py builds the docs).
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
 fi
 
-# The extension with its test extras, and every policy plugin under plugins/.
+# The extension with its test extras (docs: the Sphinx build; release: build and
+# twine for the packaging tests), and every policy plugin under plugins/.
 source scripts/install.sh
-install_project "[test]"
+install_project "[test,docs,release]"
 
 exec python3 -m pytest "$@"

@@ -16,15 +16,20 @@ from marshmallow import Schema, fields, validate
 
 from flask_gravicors import Policy, hookimpl
 
+__version__ = "0.1.0"
+
 DEFAULT_HEADER = "X-Gravitee-Api-Key"
 DEFAULT_QUERY_PARAM = "api-key"
 
 
 class ApiKeyConfigSchema(Schema):
+    #: The accepted keys (at least one).
     keys = fields.List(fields.String(validate=validate.Length(min=1)), required=True, validate=validate.Length(min=1))
+    #: The request header holding the key.
     header = fields.String(
         load_default=DEFAULT_HEADER, validate=validate.Regexp(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$", error="not a header name")
     )
+    #: The query parameter holding the key when the header is absent.
     query_param = fields.String(load_default=DEFAULT_QUERY_PARAM, validate=validate.Length(min=1))
 
 

@@ -43,6 +43,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from flask_gravicors import Policy, hookimpl
 
+__version__ = "0.1.0"
+
 log = logging.getLogger("gravicors_ratelimit")
 
 __all__ = ["RateLimitPolicy", "RateLimitConfigSchema", "parse_period", "redact_url", "gravicors_register_policies"]
@@ -157,11 +159,21 @@ class RateLimitConfigSchema(Schema):
     """``{"limit": 100, "period": "1m", "key": "ip", "storage": "memory://",
     "on_storage_error": "allow", "timeout": 0.5}``"""
 
+    #: Requests allowed per window per key.
     limit = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=10**9))
+    #: Window length ``<count><unit>``, unit ``s``, ``m``, ``h`` or ``d`` (``"30s"``, ``"1h"``; ``"1 minute"`` also loads).
     period = fields.String(load_default="1m", validate=_validate_period)
+    #: Who is counted: ``ip`` (``request.remote_addr``; put werkzeug's ``ProxyFix`` in front behind a proxy),
+    #: ``api-key`` (``X-Gravitee-Api-Key`` or ``?api-key=``) or ``header:<name>``; requests without the key or
+    #: header are counted by address; key values are stored hashed.
     key = fields.String(load_default="ip", validate=_validate_key)
+    #: ``memory://`` (each process counts alone) or ``redis://[:password@]host:port/db`` (``rediss://`` for
+    #: TLS), shared by every worker and host.
     storage = fields.String(load_default="memory://", validate=_validate_storage)
+    #: When the storage cannot be reached: ``allow`` lets requests through uncounted, ``deny`` answers 503
+    #: with JSON; never a 500.
     on_storage_error = fields.String(load_default="allow", validate=validate.OneOf(("allow", "deny")))
+    #: Seconds for each Redis connect and read, with no retry.
     timeout = fields.Float(
         load_default=DEFAULT_TIMEOUT,
         allow_nan=False,
