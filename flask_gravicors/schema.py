@@ -38,22 +38,43 @@ class StringList(fields.List):
 
 
 class CorsSchema(Schema):
+    """An API's CORS settings: Gravitee's Cors tab. Every field also loads under
+    Gravitee's camelCase name (``allowOrigin``...)."""
+
     class Meta:
         unknown = RAISE
 
+    # The #: comments are the field's documentation: the docs' config reference
+    # is generated from them (docs/_ext/gravicors_docs.py).
+    #: Apply CORS to this API.
     enabled = fields.Boolean(load_default=False)
+    #: ``*``; exact origins ``scheme://host[:port]`` (compared case-insensitively); ``null`` (only with its opt-in);
+    #: subdomain wildcards ``https://*.example.com`` (one or more labels); or regular expressions (any entry
+    #: holding ``( [ { \ ^ $ |``), compiled once and matched against the whole lower-cased origin.
     allow_origin = StringList(load_default=list)
+    #: Methods a preflight may ask for, compared case-sensitively (``patch`` is not ``PATCH``); ``*``: any.
     allow_methods = StringList(load_default=list)
+    #: Request headers a preflight may ask for, case-insensitive; ``*``: any; empty: none beyond the
+    #: CORS-safelisted ones.
     allow_headers = StringList(load_default=list)
+    #: Send ``Access-Control-Allow-Credentials: true``: scripts may read the API with the user's cookies.
     allow_credentials = fields.Boolean(load_default=False)
+    #: Seconds a browser may cache a preflight's answer; ``-1``: no ``Access-Control-Max-Age`` header.
     max_age = fields.Integer(load_default=-1, strict=True)
+    #: Response headers scripts may read besides the CORS-safelisted ones.
     expose_headers = StringList(load_default=list)
+    #: Run the API's policies on valid preflights (Gravitee's *Run policies for preflight requests*).
     run_policies = fields.Boolean(load_default=False)
+    #: Answer ``Access-Control-Request-Private-Network: true`` on a valid preflight with
+    #: ``Access-Control-Allow-Private-Network: true``.
     allow_private_network = fields.Boolean(load_default=False)
     # Explicit opt-ins that lift a refusal of checks.check_cors (gravicors.E023,
     # E024, E028); each is logged as warning W005 when the config takes effect.
+    #: Lift refusal ``gravicors.E023``: ``*`` with credentials reflects every request origin.
     dangerously_allow_any_origin_with_credentials = fields.Boolean(load_default=False)
+    #: Lift refusal ``gravicors.E024``: allow listing the ``null`` origin.
     dangerously_allow_null_origin = fields.Boolean(load_default=False)
+    #: Lift refusal ``gravicors.E028``: ``http://`` origins other than loopback with credentials.
     dangerously_allow_insecure_origins = fields.Boolean(load_default=False)
 
     @pre_load
@@ -78,10 +99,14 @@ class CorsSchema(Schema):
 
 
 class PolicyRefSchema(Schema):
+    """One step of an API's policy chain."""
+
     class Meta:
         unknown = RAISE
 
+    #: The policy's name, as its plugin registers it (``api-key``, ``rate-limit``...).
     name = fields.String(required=True)
+    #: The policy's settings, validated by the policy's own config schema.
     config = fields.Dict(keys=fields.String(), load_default=dict)
 
     @post_load
@@ -100,18 +125,28 @@ class PolicyRefSchema(Schema):
 
 
 class ApiSchema(Schema):
+    """One API: where it is bound, its entrypoints, its CORS settings and its policies."""
+
     class Meta:
         unknown = RAISE
 
+    #: A unique name, used in logs and given to policies.
     name = fields.String(required=True, validate=validate.Length(min=1))
+    #: An absolute path (``/orders``): the API owns it and everything below it at a ``/`` boundary. Exactly one
+    #: of ``context_path`` and ``blueprint``.
     context_path = fields.String(load_default=None)
+    #: A blueprint's name instead of a context path; nested blueprints (``shop.admin``) belong to it.
     blueprint = fields.String(load_default=None, validate=validate.Length(min=1))
+    #: Gravitee's entrypoint types; CORS applies only with ``http-get``, ``http-post``, ``http-proxy`` or ``sse``.
     entrypoints = fields.List(
         fields.String(validate=validate.OneOf(sorted(ENTRYPOINTS))),
         load_default=lambda: ["http-proxy"],
     )
+    #: The API's CORS settings (disabled when absent).
     cors = fields.Nested(CorsSchema, load_default=lambda: CorsSchema().load({}))
+    #: The policy chain, run in this order.
     policies = fields.List(fields.Nested(PolicyRefSchema), load_default=list)
+    #: Free text for people; ignored.
     description = fields.String()
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
@@ -123,9 +158,12 @@ class ApiSchema(Schema):
 
 
 class ConfigSchema(Schema):
+    """The whole config: ``app.config["GRAVICORS"]``, a JSON file, or ``reconfigure()``'s argument."""
+
     class Meta:
         unknown = RAISE
 
+    #: The APIs, each bound to a context path or a blueprint.
     apis = fields.List(fields.Nested(ApiSchema), load_default=list)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)

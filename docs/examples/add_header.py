@@ -1,0 +1,30 @@
+"""A policy plugin: adds a configured header to every response of its APIs."""
+
+from marshmallow import Schema, fields
+
+from flask_gravicors import Policy, hookimpl
+
+
+class AddHeaderConfig(Schema):
+    #: The header's value.
+    value = fields.String(required=True)
+    #: The header's name.
+    header = fields.String(load_default="X-Added")
+
+
+class AddHeader(Policy):
+    name = "add-header"  # the name an API's "policies" list uses
+    config_schema = AddHeaderConfig  # validated at init_app with the rest of the config
+
+    def on_request(self, request):
+        # None: let the request through; anything a view may return: answer it.
+        return None
+
+    def on_response(self, request, response):
+        # None: keep the (changed) response; a Response: replace it.
+        response.headers[self.config["header"]] = self.config["value"]
+
+
+@hookimpl
+def gravicors_register_policies():
+    return [AddHeader]
