@@ -436,14 +436,6 @@ def test_warnings_are_logged_once_at_start(
     assert logged == ids
 
 
-def test_readme_config_reference_lists_every_rule_id() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Refusal rules") :]
-    section = section[: section.index("\n## ")]
-    listed = set(re.findall(r"`(gravicors\.[EW]\d{3})`", section))
-    assert listed == set(RULES)
-
-
 @settings(max_examples=300, deadline=None)
 @example(entry="https://shop.example.com")
 @example(entry="https://a_b-.0.9")

@@ -200,3 +200,19 @@ def test_new_schemas_and_fields_show_up(tmp_path: Path, monkeypatch: pytest.Monk
         "alone integer required Reached from no other schema.",
     ):
         assert text in page, text
+
+
+def test_readme_samples_run() -> None:
+    """The README's Python blocks: the minimal example builds its app, the kit's
+    example test passes (its fixture given by hand, as pytest would)."""
+    from flask_gravicors.testing import make_app
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 250
+    example, kit_test = re.findall(r"```python\n(.*?)```", readme, re.S)
+    namespace: dict[str, object] = {"__name__": "readme_example"}
+    exec(example, namespace)
+    assert "gravicors" in namespace["app"].extensions  # type: ignore[attr-defined]
+    namespace = {}
+    exec(kit_test, namespace)
+    namespace["test_limit"](make_app)  # type: ignore[operator]

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:mypy_extensions.TypedDict is dep
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-# The documented bounds on Access-Control-Request-Headers (README, SECURITY.md).
+# The documented bounds on Access-Control-Request-Headers (docs/request.rst, SECURITY.md).
 HEADERS_MAX_LENGTH = 4096
 HEADERS_MAX_ITEMS = 100
 ORIGIN_MAX_LENGTH = 512
