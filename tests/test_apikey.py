@@ -1,30 +1,22 @@
-"""The api-key plugin (plugins/gravicors-apikey) and what run_policies means for it."""
+"""The api-key plugin (plugins/gravicors-apikey) and what run_policies means for it.
+Apps and the browser's verdicts come from the plugin authors' kit (flask_gravicors.testing)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from flask import Flask
 
-from conftest import make_app
 from flask_gravicors import ConfigError
+from flask_gravicors.testing import actual, api, cors, make_app, policy, preflight
 
 O = "https://shop.example.com"
 
 
-def keyed_app(run_policies: bool = False, **config: Any) -> Any:
-    return make_app(
-        [
-            {
-                "name": "orders",
-                "context_path": "/orders",
-                "cors": {"enabled": True, "allow_origin": [O], "allow_methods": ["GET", "PUT"],
-                         "allow_headers": ["x-gravitee-api-key"], "run_policies": run_policies},
-                "policies": [{"name": "api-key", "config": {"keys": ["k1", "k2"], **config}}],
-            }
-        ],
-        plugins=(),
-    )
+def keyed_app(run_policies: bool = False, **config: Any) -> Flask:
+    block = cors(allow_origin=[O], allow_methods=["GET", "PUT"], allow_headers=["x-gravitee-api-key"], run_policies=run_policies)
+    return make_app([api("orders", "/orders", cors=block, policies=[policy("api-key", keys=["k1", "k2"], **config)])])
 
 
 # (request headers, query string, expected status, message)
@@ -43,13 +35,11 @@ ROWS = [
 @pytest.mark.parametrize(("headers", "query", "status", "message"), ROWS)
 def test_key(headers: dict[str, str], query: str, status: int, message: str | None) -> None:
     app = keyed_app()
-    response = app.test_client().get("/orders/1", query_string=query, headers={"Origin": O, **headers})
-    assert response.status_code == status
-    # the 401 carries the CORS headers, so a browser script can read it
-    assert response.headers["Access-Control-Allow-Origin"] == O
+    # The 401 carries the CORS headers, so a browser script can read it.
+    outcome = actual(app, "GET", "/orders/1", origin=O, headers=headers, query_string=query).assert_allowed(status=status)
     if message:
-        assert response.json == {"message": message}
-        assert not app.view_calls
+        assert outcome.response.json == {"message": message}
+        assert not app.view_calls  # type: ignore[attr-defined]
 
 
 def test_configurable_header() -> None:
@@ -59,21 +49,13 @@ def test_configurable_header() -> None:
     assert client.get("/orders/1", headers={"X-Gravitee-Api-Key": "k1"}).status_code == 401
 
 
-@pytest.mark.parametrize(
-    ("run_policies", "status", "allow_methods"),
-    [
-        # off (the default): the keyless preflight passes; the actual request needs the key
-        (False, 200, "GET, PUT"),
-        # on: browsers send no custom header on a preflight, so the keyed API fails it
-        (True, 401, None),
-    ],
-)
-def test_run_policies_decides_the_preflight(run_policies: bool, status: int, allow_methods: str | None) -> None:
-    response = keyed_app(run_policies).test_client().options(
-        "/orders/1", headers={"Origin": O, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "x-gravitee-api-key"}
-    )
-    assert response.status_code == status
-    assert response.headers.get("Access-Control-Allow-Methods") == allow_methods
+def test_run_policies_decides_the_preflight() -> None:
+    # Off (the default): the keyless preflight passes; the actual request needs the key.
+    preflight(keyed_app(False), "/orders/1", method="PUT", origin=O, headers=["x-gravitee-api-key"]).assert_allowed(status=200)
+    # On: browsers send no custom header on a preflight, so the keyed API fails it.
+    on = preflight(keyed_app(True), "/orders/1", method="PUT", origin=O, headers=["x-gravitee-api-key"])
+    on.assert_blocked(reason="the preflight got 401")
+    assert "Access-Control-Allow-Methods" not in on.response.headers
 
 
 @pytest.mark.parametrize(
@@ -88,5 +70,5 @@ def test_run_policies_decides_the_preflight(run_policies: bool, status: int, all
 )
 def test_config_errors(config: dict[str, Any], path: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        make_app([{"name": "orders", "context_path": "/orders", "policies": [{"name": "api-key", "config": config}]}], plugins=())
+        make_app([api("orders", "/orders", policies=[policy("api-key", **config)])])
     assert [p.path for p in caught.value.problems] == [path]

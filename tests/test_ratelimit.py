@@ -1,6 +1,7 @@
 """gravicors-ratelimit in one process: config, keys, limits, headers, run_policies,
 and an unreachable storage. The real redis-server and gunicorn tests are in
-tests/ratelimit/."""
+tests/ratelimit/. Apps come from the plugin authors' kit (flask_gravicors.testing,
+its ``gravicors_app`` fixture), and so do the browser's verdicts on the answers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from flask import Flask
 from limits import RateLimitItemPerDay, RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
 
 from flask_gravicors import ConfigError, GraviCORS
+from flask_gravicors import testing as kit
 
 gravicors_ratelimit = pytest.importorskip("gravicors_ratelimit")
 from gravicors_ratelimit import RateLimitPolicy, parse_period, redact_url  # noqa: E402
@@ -60,8 +62,8 @@ def test_installed_through_the_entry_point() -> None:
     assert GraviCORS().policies["rate-limit"] is RateLimitPolicy
 
 
-def test_config_defaults(app_factory: Any) -> None:
-    app = app_factory([api({"limit": 5})])
+def test_config_defaults(gravicors_app: Any) -> None:
+    app = gravicors_app([api({"limit": 5})])
     assert dict(policy_of(app).config) == {
         "limit": 5,
         "period": "1m",
@@ -113,26 +115,26 @@ def test_parse_period(period: str, multiples: int, item: type) -> None:
         ("timeout", 31, "gravicors.E003"),
     ],
 )
-def test_config_errors_name_the_field(app_factory: Any, field: str, value: Any, reason: str) -> None:
+def test_config_errors_name_the_field(gravicors_app: Any, field: str, value: Any, reason: str) -> None:
     with pytest.raises(ConfigError) as excinfo:
-        app_factory([api({"limit": 5, field: value})])
+        gravicors_app([api({"limit": 5, field: value})])
     text = str(excinfo.value)
     assert f"apis[0].policies[0].config.{field}" in text
     assert reason in text
 
 
-def test_config_errors_are_collected_and_hide_the_password(app_factory: Any) -> None:
+def test_config_errors_are_collected_and_hide_the_password(gravicors_app: Any) -> None:
     with pytest.raises(ConfigError) as excinfo:
-        app_factory([api({"period": "fortnight", "key": "cookie", "storage": "redis://:hunter2@127.0.0.1:nope/0"})])
+        gravicors_app([api({"period": "fortnight", "key": "cookie", "storage": "redis://:hunter2@127.0.0.1:nope/0"})])
     text = str(excinfo.value)
     for field in ("limit", "period", "key", "storage"):
         assert f"apis[0].policies[0].config.{field}" in text
     assert "hunter2" not in text
 
 
-def test_unknown_config_field_is_refused(app_factory: Any) -> None:
+def test_unknown_config_field_is_refused(gravicors_app: Any) -> None:
     with pytest.raises(ConfigError) as excinfo:
-        app_factory([api({"limit": 5, "burst": 3})])
+        gravicors_app([api({"limit": 5, "burst": 3})])
     assert "apis[0].policies[0].config.burst" in str(excinfo.value)
 
 
@@ -147,9 +149,9 @@ def test_redact_url() -> None:
 
 
 @pytest.fixture
-def keyed(app_factory: Any) -> Any:
+def keyed(gravicors_app: Any) -> Any:
     def make(key: str) -> tuple[Flask, RateLimitPolicy]:
-        app = app_factory([api({"limit": 5, "key": key})])
+        app = gravicors_app([api({"limit": 5, "key": key})])
         return app, policy_of(app)
 
     return make
@@ -202,37 +204,37 @@ def get(client: Any, path: str = "/public/x", *, addr: str = "10.0.0.1", **heade
     return client.get(path, headers=headers, environ_base={"REMOTE_ADDR": addr})
 
 
-def test_limit_then_429_with_headers_and_cors(app_factory: Any) -> None:
-    app = app_factory([api({"limit": 3, "period": "1h"})])
-    client = app.test_client()
+def fetch(app: Flask, method: str = "GET", **kwargs: Any) -> kit.Outcome:
+    """What a page at ORIGIN gets from its fetch() of /public/x, from one address."""
+    return kit.fetch(app, method, "/public/x", origin=ORIGIN, environ_base={"REMOTE_ADDR": "10.0.0.1"}, **kwargs)
+
+
+def test_limit_then_429_with_headers_and_cors(gravicors_app: Any) -> None:
+    app = gravicors_app([api({"limit": 3, "period": "1h"})])
     before_ms = int(time.time() * 1000)
     seen = []
     for expected_remaining in ("2", "1", "0"):
-        resp = get(client, Origin=ORIGIN)
-        assert resp.status_code == 200
-        assert resp.headers["X-Rate-Limit-Limit"] == "3"
-        assert resp.headers["X-Rate-Limit-Remaining"] == expected_remaining
-        seen.append(int(resp.headers["X-Rate-Limit-Reset"]))
+        ok = fetch(app).assert_allowed(status=200, readable=RL_HEADERS)
+        assert ok.header("X-Rate-Limit-Limit") == "3"
+        assert ok.header("X-Rate-Limit-Remaining") == expected_remaining
+        seen.append(int(ok.header("X-Rate-Limit-Reset") or 0))
     # Fixed window: one window end for all hits, in epoch milliseconds, about an hour ahead.
     assert len(set(seen)) == 1
     assert before_ms + 3_500_000 <= seen[0] <= before_ms + 3_600_000 + 2_000
 
-    resp = get(client, Origin=ORIGIN)
-    assert resp.status_code == 429
+    # The 429 is readable by the browser script, its rate-limit headers included.
+    over = fetch(app).assert_allowed(status=429, readable=RL_HEADERS)
+    resp = over.response
     assert resp.is_json and resp.get_json()["message"].startswith("Rate limit exceeded")
     assert resp.get_json()["limit"] == 3
     assert 1 <= int(resp.headers["Retry-After"]) <= 3600
-    assert resp.headers["X-Rate-Limit-Remaining"] == "0"
-    assert resp.headers["X-Rate-Limit-Limit"] == "3"
-    assert int(resp.headers["X-Rate-Limit-Reset"]) == seen[0]
-    # The 429 is readable by the browser script: CORS headers of the allowed origin.
-    assert resp.headers["Access-Control-Allow-Origin"] == ORIGIN
-    assert "X-Rate-Limit-Remaining" in resp.headers["Access-Control-Expose-Headers"]
-    assert app.view_calls == ["x", "x", "x"]  # type: ignore[attr-defined]
+    assert (over.header("X-Rate-Limit-Remaining"), over.header("X-Rate-Limit-Limit")) == ("0", "3")
+    assert int(over.header("X-Rate-Limit-Reset") or 0) == seen[0]
+    assert app.view_calls == ["/public/x"] * 3  # type: ignore[attr-defined]
 
 
-def test_requests_outside_the_api_are_not_counted(app_factory: Any) -> None:
-    app = app_factory([api({"limit": 1})])
+def test_requests_outside_the_api_are_not_counted(gravicors_app: Any) -> None:
+    app = gravicors_app([api({"limit": 1})])
     client = app.test_client()
     for _ in range(3):
         resp = get(client, "/outside/x")
@@ -241,8 +243,8 @@ def test_requests_outside_the_api_are_not_counted(app_factory: Any) -> None:
     assert get(client).headers["X-Rate-Limit-Remaining"] == "0"
 
 
-def test_keys_and_apis_count_separately(app_factory: Any) -> None:
-    app = app_factory([api({"limit": 1}), api({"limit": 1}, name="orders", path="/orders")])
+def test_keys_and_apis_count_separately(gravicors_app: Any) -> None:
+    app = gravicors_app([api({"limit": 1}), api({"limit": 1}, name="orders", path="/orders")])
     client = app.test_client()
     assert get(client, addr="10.0.0.1").status_code == 200
     assert get(client, addr="10.0.0.1").status_code == 429
@@ -250,8 +252,8 @@ def test_keys_and_apis_count_separately(app_factory: Any) -> None:
     assert get(client, "/orders/1", addr="10.0.0.1").status_code == 200  # another API
 
 
-def test_api_key_clients_share_nothing(app_factory: Any) -> None:
-    app = app_factory([api({"limit": 1, "key": "api-key"})])
+def test_api_key_clients_share_nothing(gravicors_app: Any) -> None:
+    app = gravicors_app([api({"limit": 1, "key": "api-key"})])
     client = app.test_client()
     assert get(client, **{"X-Gravitee-Api-Key": "k1"}).status_code == 200
     assert get(client, **{"X-Gravitee-Api-Key": "k1"}).status_code == 429
@@ -259,12 +261,12 @@ def test_api_key_clients_share_nothing(app_factory: Any) -> None:
     assert client.get("/public/x?api-key=k2", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 429
 
 
-def test_two_limits_in_one_chain_report_the_tighter(app_factory: Any) -> None:
+def test_two_limits_in_one_chain_report_the_tighter(gravicors_app: Any) -> None:
     policies = [
         {"name": "rate-limit", "config": {"limit": 10, "period": "1h"}},
         {"name": "rate-limit", "config": {"limit": 2, "period": "1m"}},
     ]
-    app = app_factory([api({}, policies=policies)])
+    app = gravicors_app([api({}, policies=policies)])
     client = app.test_client()
     resp = get(client)
     assert (resp.headers["X-Rate-Limit-Limit"], resp.headers["X-Rate-Limit-Remaining"]) == ("2", "1")
@@ -274,8 +276,8 @@ def test_two_limits_in_one_chain_report_the_tighter(app_factory: Any) -> None:
     assert (resp.headers["X-Rate-Limit-Limit"], resp.headers["X-Rate-Limit-Remaining"]) == ("2", "0")
 
 
-def test_reconfigure_with_a_new_limit(app_factory: Any) -> None:
-    app = app_factory([api({"limit": 1})])
+def test_reconfigure_with_a_new_limit(gravicors_app: Any) -> None:
+    app = gravicors_app([api({"limit": 1})])
     client = app.test_client()
     get(client)
     assert get(client).status_code == 429
@@ -286,9 +288,9 @@ def test_reconfigure_with_a_new_limit(app_factory: Any) -> None:
 # -- preflights and run_policies ---------------------------------------------------
 
 
-def preflight(client: Any) -> Any:
-    return client.options(
-        "/public/x", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "PUT"}, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+def preflight(app: Flask) -> kit.Outcome:
+    return kit.preflight(
+        app, "/public/x", method="PUT", origin=ORIGIN, credentials=True, environ_base={"REMOTE_ADDR": "10.0.0.1"}
     )
 
 
@@ -302,34 +304,31 @@ def cors(run_policies: bool) -> dict[str, Any]:
     }
 
 
-def test_run_policies_on_preflights_count(app_factory: Any) -> None:
-    app = app_factory([api({"limit": 2}, cors=cors(True))])
-    client = app.test_client()
-    first, second, third = preflight(client), preflight(client), preflight(client)
-    assert (first.status_code, second.status_code) == (200, 200)
-    assert first.headers["Access-Control-Allow-Methods"] == "GET, PUT"
-    assert (first.headers["X-Rate-Limit-Remaining"], second.headers["X-Rate-Limit-Remaining"]) == ("1", "0")
-    # The third preflight is refused by the policy, keeping the origin part of CORS.
-    assert third.status_code == 429
-    assert third.headers["Access-Control-Allow-Origin"] == ORIGIN
-    assert third.headers["Access-Control-Allow-Credentials"] == "true"
-    assert "Access-Control-Allow-Methods" not in third.headers
-    assert "Retry-After" in third.headers
-    # And the actual request after two preflights is over the limit too.
-    assert get(client, Origin=ORIGIN).status_code == 429
+def test_run_policies_on_preflights_count(gravicors_app: Any) -> None:
+    app = gravicors_app([api({"limit": 2}, cors=cors(True))])
+    first, second, third = preflight(app), preflight(app), preflight(app)
+    first.assert_allowed(status=200)
+    second.assert_allowed(status=200)
+    assert (first.response.headers["X-Rate-Limit-Remaining"], second.response.headers["X-Rate-Limit-Remaining"]) == ("1", "0")
+    # The third preflight is answered by the policy: not an ok status, so the browser
+    # sends no PUT. It keeps the origin part of CORS (no Allow-Methods).
+    third.assert_blocked(reason="the preflight got 429")
+    assert third.response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert third.response.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "Access-Control-Allow-Methods" not in third.response.headers
+    assert "Retry-After" in third.response.headers
+    # And the actual request after two preflights is over the limit too: a 429 the page reads.
+    fetch(app, credentials=True).assert_allowed(status=429)
     assert app.view_calls == []  # type: ignore[attr-defined]
 
 
-def test_run_policies_off_preflights_do_not_count(app_factory: Any) -> None:
-    app = app_factory([api({"limit": 2}, cors=cors(False))])
-    client = app.test_client()
+def test_run_policies_off_preflights_do_not_count(gravicors_app: Any) -> None:
+    app = gravicors_app([api({"limit": 2}, cors=cors(False))])
     for _ in range(5):
-        resp = preflight(client)
-        assert resp.status_code == 200
-        assert not any(h in resp.headers for h in RL_HEADERS)
-    resp = get(client, Origin=ORIGIN)
-    assert resp.status_code == 200
-    assert resp.headers["X-Rate-Limit-Remaining"] == "1"
+        answer = preflight(app).assert_allowed(status=200)
+        assert not any(h in answer.response.headers for h in RL_HEADERS)
+    # PUT: the browser's preflight (not counted), then the PUT (counted).
+    assert fetch(app, "PUT", credentials=True).assert_allowed(status=200).response.headers["X-Rate-Limit-Remaining"] == "1"
 
 
 # -- an unreachable storage (no Redis needed: a closed port, a silent listener) ------
@@ -356,15 +355,13 @@ def rl_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 def test_storage_down_allow_lets_requests_through_and_logs_once(
-    app_factory: Any, closed_port: int, caplog: pytest.LogCaptureFixture
+    gravicors_app: Any, closed_port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, "gravicors_ratelimit")
     url = f"redis://:hunter2@127.0.0.1:{closed_port}/0"
-    app = app_factory([api({"limit": 1, "storage": url})])
-    client = app.test_client()
+    app = gravicors_app([api({"limit": 1, "storage": url})])
     for _ in range(4):
-        resp = get(client, Origin=ORIGIN)
-        assert resp.status_code == 200
+        resp = fetch(app).assert_allowed(status=200).response
         # The count is unknown: no rate-limit headers rather than made-up ones.
         assert not any(h in resp.headers for h in RL_HEADERS)
     records = rl_warnings(caplog)
@@ -377,16 +374,14 @@ def test_storage_down_allow_lets_requests_through_and_logs_once(
 
 
 def test_storage_down_deny_answers_503_json_never_500(
-    app_factory: Any, closed_port: int, caplog: pytest.LogCaptureFixture
+    gravicors_app: Any, closed_port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, "gravicors_ratelimit")
-    app = app_factory([api({"limit": 100, "storage": f"redis://127.0.0.1:{closed_port}/0", "on_storage_error": "deny"})])
-    client = app.test_client()
+    app = gravicors_app([api({"limit": 100, "storage": f"redis://127.0.0.1:{closed_port}/0", "on_storage_error": "deny"})])
     for _ in range(3):
-        resp = get(client, Origin=ORIGIN)
-        assert resp.status_code == 503
+        # A 503 the page can read.
+        resp = fetch(app).assert_allowed(status=503).response
         assert resp.is_json and "rate-limit storage" in resp.get_json()["message"]
-        assert resp.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert app.view_calls == []  # type: ignore[attr-defined]
     assert len(rl_warnings(caplog)) == 1
     assert "refusing (503)" in rl_warnings(caplog)[0].getMessage()
@@ -394,10 +389,10 @@ def test_storage_down_deny_answers_503_json_never_500(
 
 @pytest.mark.parametrize("on_storage_error", ["allow", "deny"])
 def test_silent_storage_is_bounded_by_the_timeout(
-    app_factory: Any, silent_port: int, on_storage_error: str, caplog: pytest.LogCaptureFixture
+    gravicors_app: Any, silent_port: int, on_storage_error: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, "gravicors_ratelimit")
-    app = app_factory(
+    app = gravicors_app(
         [api({"limit": 5, "storage": f"redis://127.0.0.1:{silent_port}/0", "timeout": 0.2, "on_storage_error": on_storage_error})]
     )
     # The Redis client carries the configured timeout, for connect and every read, with no retry.
