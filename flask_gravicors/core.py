@@ -36,6 +36,8 @@ MAX_REQUEST_HEADERS_ITEMS = 100
 TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+#: The preflight Vary of an API that answers Private Network Access requests.
+PREFLIGHT_VARY_PRIVATE_NETWORK = PREFLIGHT_VARY + ", Access-Control-Request-Private-Network"
 
 #: Bounds of the per-snapshot caches of request-time decisions (origins, and
 #: (path key, origin) pairs): entries kept before a cache is emptied, and the
@@ -80,11 +82,13 @@ class CorsRules:
         "headers",
         "run_policies",
         "private_network",
+        "preflight_vary",
         "vary_origin",
         "vary_list",
         "_added",
         "_credentials",
         "_tail_actual",
+        "_star_added",
         "_max_age",
         "_acam",
         "_acah",
@@ -100,14 +104,19 @@ class CorsRules:
         self.origins = OriginMatcher(origins)
         self.credentials = bool(cors.get("allow_credentials", False))
         # Fetch: "*" is a wildcard only for requests without credentials. With
-        # credentials the request origin is echoed instead.
-        self.literal_star = origins == ["*"] and not self.credentials
+        # credentials the request origin is echoed instead. Without them, "*"
+        # answers every actual response alike, whatever Origin holds or whether it
+        # is there: a shared cache may then serve one answer to everyone, and the
+        # other entries of the list add nothing.
+        self.literal_star = "*" in origins and not self.credentials
         self.any_method = "*" in methods
         self.methods = frozenset(methods)
         self.any_header = "*" in headers
         self.headers = frozenset(h.lower() for h in headers)
         self.run_policies = bool(cors.get("run_policies", False))
         self.private_network = bool(cors.get("allow_private_network", False))
+        #: Vary on preflight answers (both outcomes): the request headers they read.
+        self.preflight_vary = PREFLIGHT_VARY_PRIVATE_NETWORK if self.private_network else PREFLIGHT_VARY
         # A response that is the same for every origin needs no Vary: Origin.
         self.vary_origin = not self.literal_star
         #: ``Vary: Origin`` as added to actual responses, built once.
@@ -116,6 +125,8 @@ class CorsRules:
 
         self._credentials: Headers = [(ACAC, "true")] if self.credentials else []
         self._tail_actual: Headers = self._credentials + ([(ACEH, ", ".join(_unique(expose)))] if expose else [])
+        #: Under literal_star, what every actual response gets (shared: never mutate).
+        self._star_added: Headers = [(ACAO, "*"), *self._tail_actual]
         self._acam = None if self.any_method else ", ".join(_unique(methods))
         self._acah = None if self.any_header or not headers else ", ".join(_unique(headers))
         # Gravitee: Max-Age only when maxAge > -1; without it browsers cache 5 s.
@@ -129,7 +140,10 @@ class CorsRules:
         return [(ACAO, self.allow_origin_value(origin)), *self._credentials]
 
     def actual_headers(self, origin: str | None) -> Headers:
-        """Headers added to an actual response; empty when the origin is not allowed."""
+        """Headers added to an actual response: under :attr:`literal_star` the same
+        for every request, Origin or not; else empty when the origin is not allowed."""
+        if self.literal_star:
+            return list(self._star_added)
         if origin is None or not self.origins.allows(origin):
             return []
         return [(ACAO, self.allow_origin_value(origin)), *self._tail_actual]
@@ -137,6 +151,8 @@ class CorsRules:
     def actual_added(self, origin: str | None) -> Headers:
         """``vary_list`` + :meth:`actual_headers`: everything an actual response of
         this API gets, memoised per origin value (bounded). Shared: never mutate."""
+        if self.literal_star:
+            return self._star_added
         added = self._added.get(origin)
         if added is None:
             added = self.vary_list + self.actual_headers(origin)
@@ -152,7 +168,8 @@ class CorsRules:
         """Check a preflight in Gravitee's order: origin, method, headers.
 
         Returns ``(None, headers)`` on success, ``(check, [])`` naming the failed
-        check otherwise. ``Vary`` is left to the caller (sent on both outcomes).
+        check otherwise. ``Vary`` (:attr:`preflight_vary`) is left to the caller
+        (sent on both outcomes).
         """
         if not self.origins.allows(origin):
             return "origin", []

@@ -23,15 +23,24 @@ RULES: dict[str, tuple[str, str]] = {
     # Config file / top level.
     "gravicors.E004": ("config cannot be read", "give a dict, or a path to a JSON file holding one"),
     "gravicors.E005": ("field given twice", "use either the snake_case or Gravitee's camelCase name, not both"),
+    "gravicors.E006": (
+        "config exceeds a size limit",
+        "keep nesting within 32 levels, lists and objects within 1,000,000 items, strings within 65,536 characters "
+        "and a config file within 64 MiB",
+    ),
     # APIs.
     "gravicors.E010": ("duplicate API name", "give every API a unique name"),
     "gravicors.E011": ("API needs exactly one of context_path or blueprint", "set one of them"),
     "gravicors.E012": (
         "invalid context path",
-        "use an absolute path like /orders: no trailing slash, no '//', '.', '..', '?', '#' or whitespace",
+        "use an absolute path like /orders: no trailing slash, no '//', '.', '..', '?', '#', whitespace or U+FFFD",
     ),
     "gravicors.E013": ("duplicate context path or blueprint", "bind each path or blueprint to one API"),
     "gravicors.E014": ("unknown policy", "install the plugin that provides it, or fix the name"),
+    "gravicors.E015": (
+        "policy could not be set up",
+        "its plugin raised an error on this config (named in the message): fix the config, or report it to the plugin's authors",
+    ),
     # Origins.
     "gravicors.E020": (
         "origin is not scheme://host[:port]",
@@ -87,10 +96,26 @@ RULES: dict[str, tuple[str, str]] = {
         "name the headers to expose: '*' is no wildcard on credentialed responses",
     ),
     "gravicors.E036": ("Set-Cookie in expose_headers", "remove it: browsers never let scripts read Set-Cookie"),
+    "gravicors.E037": (
+        "name in expose_headers that no script reads",
+        "remove it: Origin and Access-Control-Request-* are request headers, and Access-Control-Allow-Methods, "
+        "-Allow-Headers, -Max-Age and -Allow-Private-Network only answer preflights, which scripts never see",
+    ),
     # Numbers.
     "gravicors.E040": ("max_age out of range", "use -1 (disabled) or a number of seconds from 0 to 86400"),
     # Private Network Access.
     "gravicors.E050": ("allow_private_network with a '*' origin", "list the origins that may reach the private network"),
+    # Regular expressions and placeholders.
+    "gravicors.E060": (
+        "regular expression uses a feature RE2 lacks",
+        "origin regexes run on RE2, in time linear in the origin's length: no backreferences, lookahead or lookbehind, "
+        "atomic groups or possessive quantifiers (write \\z for \\Z); list the origins, or use a wildcard such as "
+        "https://*.example.com",
+    ),
+    "gravicors.E061": (
+        "looks like an unsubstituted placeholder",
+        "environment variable not substituted? give the value itself, or substitute it before the config is loaded",
+    ),
     # Warnings: logged once when a config takes effect, never refused.
     "gravicors.W001": (
         "CORS is enabled but never applied",
@@ -106,6 +131,11 @@ RULES: dict[str, tuple[str, str]] = {
     "gravicors.W006": (
         "lower-case standard method never matches",
         "write DELETE, GET, HEAD, OPTIONS, POST and PUT in upper case: browsers upper-case them before sending",
+    ),
+    "gravicors.W007": (
+        "header name looks like a pattern",
+        "allow_headers and expose_headers hold exact names, compared case-insensitively, not patterns: list each "
+        "header, or use '*'",
     ),
 }
 
@@ -153,11 +183,15 @@ def _flatten(messages: Any, path: str, out: list[Problem]) -> None:
     if isinstance(messages, Mapping):
         for key, value in messages.items():
             if isinstance(key, int):
-                sub = f"{path}[{key}]"
+                sub = f"{path}[{key}]" if abs(key) < 10**18 else f"{path}[<an integer of {key.bit_length()} bits>]"
             elif key == "_schema":
                 sub = path
+            elif isinstance(key, str) and key.isprintable() and key:
+                sub = f"{path}.{key}" if path else key
             else:
-                sub = f"{path}.{key}" if path else str(key)
+                # A key no JSON object has (a tuple, a control character, a lone
+                # surrogate): shown escaped, so a problem prints on any terminal.
+                sub = f"{path}[{key!r}]"
             _flatten(value, sub, out)
     elif isinstance(messages, (list, tuple)):
         for item in messages:

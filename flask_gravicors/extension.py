@@ -12,9 +12,10 @@ from werkzeug.routing import MapAdapter
 
 from . import checks
 from .core import CompiledApi, Runtime
+from .errors import ConfigError
 from .plugins import collect_policies, make_plugin_manager
 from .policy import Policy
-from .schema import load_config, read_config
+from .schema import load_config, policy_failure, read_config
 from .wsgi import REQUEST_KEY, CorsMiddleware, RequestState
 
 log = logging.getLogger("flask_gravicors")
@@ -108,6 +109,28 @@ def _install_hooks(app: Flask, runtime: Runtime) -> None:
     after = app.after_request_funcs.get(None, [])
     if any(api.response_policies for api in runtime.apis) and _after_request not in after:
         app.after_request_funcs[None] = [_after_request, *after]
+
+
+def _policy_chains(config: Mapping[str, Any]) -> list[list[Policy]]:
+    """Each API's policy objects, made from their loaded configs.
+
+    A policy whose constructor raises (a plugin's bug, or a config its schema let
+    through) is reported as gravicors.E015 at its path, all of them in one
+    ConfigError: only a ConfigError leaves ``init_app`` and ``reconfigure``.
+    """
+    chains: list[list[Policy]] = []
+    failed: dict[int, Any] = {}
+    for i, api in enumerate(config["apis"]):
+        chain = []
+        for j, ref in enumerate(api["policies"]):
+            try:
+                chain.append(ref["policy"](ref["config"], api["name"]))
+            except Exception as err:  # noqa: BLE001 - reported as a config problem
+                failed.setdefault(i, {}).setdefault("policies", {})[j] = [policy_failure(ref["name"], err)]
+        chains.append(chain)
+    if failed:
+        raise ConfigError({"apis": failed})
+    return chains
 
 
 class GraviCORS:
@@ -205,9 +228,7 @@ class GraviCORS:
 
     def _compile(self, raw: Any, app: Flask) -> Runtime:
         config = load_config(raw, self.policies)
-        apis = [
-            CompiledApi(api, [ref["policy"](ref["config"], api["name"]) for ref in api["policies"]]) for api in config["apis"]
-        ]
+        apis = [CompiledApi(api, chain) for api, chain in zip(config["apis"], _policy_chains(config), strict=True)]
         runtime = Runtime(apis, _blueprint_resolver(app))
         self._pm.hook.gravicors_config_loaded(apis=runtime.apis)
         for warning in checks.config_warnings(config, app.debug):

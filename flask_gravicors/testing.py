@@ -61,7 +61,7 @@ _SAFELISTED_RESPONSE_HEADERS = frozenset(
 _FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 
 # The extension's own 400 answers to a refused preflight, by body: which check failed.
-_REFUSED_BY = {body: check for check, (body, _) in _REFUSALS.items()}
+_REFUSED_BY = {body: check for (check, _vary), (body, _) in _REFUSALS.items()}
 
 
 # --- Configs --------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterable
 
-from .core import ACAC, ACAO, ACEH, PREFLIGHT_VARY, CompiledApi, Headers, Runtime
+from .core import ACAC, ACAO, ACEH, PREFLIGHT_VARY, PREFLIGHT_VARY_PRIVATE_NETWORK, CompiledApi, Headers, Runtime
 
 log = logging.getLogger("flask_gravicors")
 
@@ -58,18 +58,23 @@ _PLAIN = frozenset(
 )
 
 
-def _refusal(check: str) -> tuple[bytes, Headers]:
+def _refusal(check: str, vary: str) -> tuple[bytes, Headers]:
     """The 400 answer to a preflight that failed ``check``: a short body naming the
     check without revealing the configured lists, and its headers (built once)."""
     body = f"CORS preflight refused: {check} not allowed\n".encode()
     return body, [
         ("Content-Type", "text/plain; charset=utf-8"),
         ("Content-Length", str(len(body))),
-        ("Vary", PREFLIGHT_VARY),
+        ("Vary", vary),
     ]
 
 
-_REFUSALS = {check: _refusal(check) for check in ("origin", "method", "headers")}
+#: By (failed check, the API's preflight Vary).
+_REFUSALS = {
+    (check, vary): _refusal(check, vary)
+    for check in ("origin", "method", "headers")
+    for vary in (PREFLIGHT_VARY, PREFLIGHT_VARY_PRIVATE_NETWORK)
+}
 
 
 def for_log(value: str | None, limit: int = 200) -> str:
@@ -260,13 +265,13 @@ class CorsMiddleware:
                     for_log(method),
                     for_log(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")),
                 )
-            body, refusal_headers = _REFUSALS[failed]
+            body, refusal_headers = _REFUSALS[failed, rules.preflight_vary]
             # A copy: a server or middleware may change the list it is given.
             start_response("400 Bad Request", list(refusal_headers))
             return [body]
         if state is None or not rules.run_policies:
             # Gravitee, runPolicies off: a valid preflight is answered at once.
-            headers.append(("Vary", PREFLIGHT_VARY))
+            headers.append(("Vary", rules.preflight_vary))
             headers.append(("Content-Length", "0"))
             start_response("200 OK", headers)
             return [b""]
@@ -279,6 +284,7 @@ class CorsMiddleware:
         def preflight_start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             # A policy's own answer keeps the origin part so scripts can read it.
             ours = headers if not state.answered and status[:1] == "2" else origin_part
-            return start_response(status, rewrite_headers(response_headers, _OWNED_PREFLIGHT, PREFLIGHT_VARY, ours), exc_info)
+            replaced = rewrite_headers(response_headers, _OWNED_PREFLIGHT, rules.preflight_vary, ours)
+            return start_response(status, replaced, exc_info)
 
         return self.app(environ, preflight_start_response)

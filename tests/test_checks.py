@@ -8,6 +8,7 @@ accepted, so a rule that grows too wide fails too.
 from __future__ import annotations
 
 import ast
+import ipaddress
 import json
 import logging
 import re
@@ -18,9 +19,9 @@ import pytest
 from flask import Flask
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, pre_load
 
-from flask_gravicors import ConfigError, GraviCORS, Policy, hookimpl
+from flask_gravicors import ConfigError, GraviCORS, Policy, checks, hookimpl
 from flask_gravicors import errors as errors_module
 from flask_gravicors.errors import RULES
 from flask_gravicors.schema import load_config
@@ -38,7 +39,25 @@ class _KeyPolicy(Policy):
     config_schema = _Keys
 
 
-POLICIES = {"key": _KeyPolicy}
+class _BreaksOnLoad(Schema):
+    @pre_load
+    def _boom(self, data: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a plugin bug")
+
+
+class _BrokenPolicy(Policy):
+    name = "broken"
+    config_schema = _BreaksOnLoad
+
+
+POLICIES = {"key": _KeyPolicy, "broken": _BrokenPolicy}
+
+
+def nested(depth: int, leaf: Any = 0) -> Any:
+    """``leaf`` inside ``depth`` lists, built without recursion."""
+    for _ in range(depth):
+        leaf = [leaf]
+    return leaf
 
 
 def cfg(cors: dict[str, Any] | None = None, **api: Any) -> dict[str, Any]:
@@ -66,7 +85,7 @@ REFUSED: list[tuple[str, Any, list[tuple[str, str]]]] = [
     ("star-credentials", origins("*", **CRED), [(C("allow_origin[0]"), "gravicors.E023")]),
     ("star-credentials-gravitee-names", cfg({"allowOrigin": ["*"], "allowCredentials": True}), [(C("allowOrigin[0]"), "gravicors.E023")]),
     ("star-after-origin-credentials", origins(SHOP, "*", **CRED), [(C("allow_origin[1]"), "gravicors.E023")]),
-    ("star-as-string-credentials", cfg({"allow_origin": "*", "allow_credentials": "true"}), [(C("allow_origin[0]"), "gravicors.E023")]),
+    ("star-as-string-credentials", cfg({"allow_origin": "*", "allow_credentials": True}), [(C("allow_origin[0]"), "gravicors.E023")]),
     # --- null ---
     ("null", origins("null"), [(C("allow_origin[0]"), "gravicors.E024")]),
     ("null-upper", origins(SHOP, "NULL"), [(C("allow_origin[1]"), "gravicors.E024")]),
@@ -224,6 +243,83 @@ REFUSED: list[tuple[str, Any, list[tuple[str, str]]]] = [
             ("apis[1].cors.max_age", "gravicors.E040"),
         ],
     ),
+    # --- issue 12, item 1: types are decided once, before any rule; what the rules
+    # judge is what runs (each row loaded before, and a rule was blind to it) ---
+    ("origins-as-a-set-with-credentials", cfg({"allow_origin": {"*"}, **CRED}), [(C("allow_origin"), "gravicors.E003")]),
+    ("credentials-as-float", cfg({"allow_origin": ["*"], "allow_credentials": 1.0}), [(C("allow_credentials"), "gravicors.E003")]),
+    ("credentials-as-int", cfg({"allow_origin": ["*"], "allow_credentials": 1}), [(C("allow_credentials"), "gravicors.E003")]),
+    ("credentials-as-string", cfg({"allow_origin": ["*"], "allow_credentials": "true"}), [(C("allow_credentials"), "gravicors.E003")]),
+    (
+        "opt-in-as-string-lifts-nothing",
+        origins("null", dangerously_allow_null_origin="true"),
+        [(C("dangerously_allow_null_origin"), "gravicors.E003"), (C("allow_origin[0]"), "gravicors.E024")],
+    ),
+    ("origin-as-bytes", cfg({"allow_origin": [b"https://shop.example.com/"]}), [(C("allow_origin[0]"), "gravicors.E003")]),
+    ("regex-as-bytes", cfg({"allow_origin": [b"https://(shop"]}), [(C("allow_origin[0]"), "gravicors.E003")]),
+    ("method-as-bytes", cfg({"allow_methods": [b"TRACK"]}), [(C("allow_methods[0]"), "gravicors.E003")]),
+    ("expose-as-bytes", cfg({"expose_headers": [b"Set-Cookie"]}), [(C("expose_headers[0]"), "gravicors.E003")]),
+    ("name-as-bytes", {"apis": [{"name": b"a", "context_path": "/a"}]}, [("apis[0].name", "gravicors.E003")]),
+    ("context-path-as-bytes", {"apis": [{"name": "a", "context_path": b"/a/../b"}]}, [("apis[0].context_path", "gravicors.E003")]),
+    ("max-age-as-bool", cfg({"max_age": True}), [(C("max_age"), "gravicors.E003")]),
+    ("max-age-as-float", cfg({"maxAge": 600.0}), [(C("maxAge"), "gravicors.E003")]),
+    ("max-age-huge", cfg({"max_age": 10**5000}), [(C("max_age"), "gravicors.E040")]),
+    (
+        "a-bad-item-keeps-the-other-items-judged",
+        cfg({"allow_origin": ["*", 5, b"x"], **CRED}),
+        [(C("allow_origin[0]"), "gravicors.E023"), (C("allow_origin[1]"), "gravicors.E003"), (C("allow_origin[2]"), "gravicors.E003")],
+    ),
+    ("lone-surrogate-origin", origins("https://\ud800.example.com"), [(C("allow_origin[0]"), "gravicors.E003")]),
+    ("lone-surrogate-context-path", cfg(context_path="/\udcff"), [("apis[0].context_path", "gravicors.E003")]),
+    ("policy-schema-raises", cfg(policies=[{"name": "broken"}]), [("apis[0].policies[0].config", "gravicors.E015")]),
+    # --- item 2: bounded nesting, counts and lengths (E006), and regexes that raised ---
+    ("nested-too-deep", cfg(description=nested(40)), [("apis[0].description" + "[0]" * 29, "gravicors.E006")]),
+    ("list-too-long", cfg({"allow_origin": [SHOP] * (checks.MAX_ITEMS + 1)}), [(C("allow_origin"), "gravicors.E006")]),
+    ("string-too-long", origins("https://" + "a" * checks.MAX_TEXT), [(C("allow_origin[0]"), "gravicors.E006")]),
+    ("regex-repeat-overflow", origins("https://a{99999999999}"), [(C("allow_origin[0]"), "gravicors.E021")]),
+    ("regex-repeat-over-1000", origins(r"https://a{1001}\.example\.com"), [(C("allow_origin[0]"), "gravicors.E021")]),
+    ("regex-brace-re2-reads-literally", origins(r"https://a{,3}\.example\.com"), [(C("allow_origin[0]"), "gravicors.E021")]),
+    # --- item 3: a context path werkzeug's decoding could reach from other bytes ---
+    ("context-path-replacement-character", cfg(context_path="/\ufffd"), [("apis[0].context_path", "gravicors.E012")]),
+    ("context-path-replacement-character-inside", cfg(context_path="/orders/a\ufffdb"), [("apis[0].context_path", "gravicors.E012")]),
+    # --- item 5: what RE2 cannot run is refused with a hint (E060) ---
+    ("regex-backreference", origins(r"https://(a+)\1\.example\.com"), [(C("allow_origin[0]"), "gravicors.E060")]),
+    ("regex-named-backreference", origins(r"https://(?P<x>a+)(?P=x)\.example\.com"), [(C("allow_origin[0]"), "gravicors.E060")]),
+    ("regex-lookahead", origins(r"https://(?!evil)[a-z]+\.example\.com"), [(C("allow_origin[0]"), "gravicors.E060")]),
+    ("regex-lookbehind", origins(r"https://[a-z]+(?<!evil)\.example\.com"), [(C("allow_origin[0]"), "gravicors.E060")]),
+    ("regex-atomic-group", origins(r"https://(?>[a-z]+)\.example\.com"), [(C("allow_origin[0]"), "gravicors.E060")]),
+    ("regex-possessive", origins(r"https://[a-z]++\.example\.com"), [(C("allow_origin[0]"), "gravicors.E060")]),
+    ("regex-backslash-Z", origins(r"https://[a-z]+\.example\.com\Z"), [(C("allow_origin[0]"), "gravicors.E060")]),
+    # --- item 8: names no script reads are no exposed headers (E037) ---
+    (
+        "expose-request-and-preflight-headers",
+        cfg({"expose_headers": ["x-ok", "Origin", "Access-Control-Request-Method", "access-control-request-headers",
+                                "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age",
+                                "Access-Control-Allow-Private-Network"]}),
+        [(C(f"expose_headers[{i}]"), "gravicors.E037") for i in range(1, 8)],
+    ),
+    # --- item 9: origins no browser sends (E020 family) ---
+    ("file-with-host", origins("file://localhost"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("numeric-host", origins("http://1:6060"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("short-ipv4", origins("http://127.1"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("hex-ipv4", origins("https://0x7f.0.0.1"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("octal-ipv4", origins("https://010.0.0.1"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("numeric-last-label-no-ipv4", origins("https://shop.1"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("ipv4-out-of-range", origins("https://256.0.0.1"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("ipv6-zone-id", origins("http://[fe80::1%25eth0]:8080"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("ipv6-zone-id-raw", origins("http://[fe80::1%eth0]"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("punycode-invalid", origins("https://xn--f.example.com"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("punycode-of-ascii", origins("https://xn--abc-.example.com"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("wildcard-punycode-invalid", origins("https://*.xn--f.example.com"), [(C("allow_origin[0]"), "gravicors.E020")]),
+    ("wildcard-numeric-suffix", origins("https://*.example.123"), [(C("allow_origin[0]"), "gravicors.E022")]),
+    # --- item 10: placeholders nobody substituted (E061) ---
+    ("placeholder-env", origins("$ALLOWED_ORIGIN"), [(C("allow_origin[0]"), "gravicors.E061")]),
+    ("placeholder-braces", origins("${ORIGIN}"), [(C("allow_origin[0]"), "gravicors.E061")]),
+    ("placeholder-inside", origins("https://${TENANT}.example.com"), [(C("allow_origin[0]"), "gravicors.E061")]),
+    ("placeholder-template", origins("{{ allowed_origin }}"), [(C("allow_origin[0]"), "gravicors.E061")]),
+    ("placeholder-header", cfg({"allow_headers": ["content-type", "$EXTRA_HEADERS"]}), [(C("allow_headers[1]"), "gravicors.E061")]),
+    ("placeholder-method", cfg({"allowMethods": ["%METHODS%"]}), [(C("allowMethods[0]"), "gravicors.E061")]),
+    # --- item 12: IPv6 as browsers write it, never dotted ---
+    ("ipv6-ipv4-mapped-dotted", origins("https://[::ffff:127.127.127.127]"), [(C("allow_origin[0]"), "gravicors.E020")]),
     (
         "disabled-cors-is-checked-too",
         {"apis": [{"name": "a", "context_path": "/a", "cors": {"enabled": False, "allow_origin": ["*"], "allow_credentials": True}}]},
@@ -236,7 +332,6 @@ ACCEPTED: list[tuple[str, Any]] = [
     ("star-without-credentials", origins("*")),
     ("star-credentials-opt-in", origins("*", dangerously_allow_any_origin_with_credentials=True, **CRED)),
     ("null-opt-in", origins("null", dangerously_allow_null_origin=True)),
-    ("null-opt-in-string-true", origins("null", dangerously_allow_null_origin="true")),
     ("http-without-credentials", origins("http://shop.example.com")),
     ("http-insecure-opt-in", origins("http://shop.example.com", dangerously_allow_insecure_origins=True, **CRED)),
     ("http-localhost-credentials", origins("http://localhost:3000", "http://app.localhost", **CRED)),
@@ -256,6 +351,16 @@ ACCEPTED: list[tuple[str, Any]] = [
     ("max-age-bounds", {"apis": [{"name": "a", "context_path": "/a", "cors": {"max_age": -1}}, {"name": "b", "context_path": "/b", "cors": {"max_age": 86400}}]}),
     ("pna-explicit-origin", origins(SHOP, allow_private_network=True)),
     ("disabled-empty", cfg({"enabled": False})),
+    # issue 12
+    ("tuples-are-lists", cfg({"allow_origin": (SHOP,), "allow_methods": ("GET", "PUT")}, entrypoints=("http-get",))),
+    ("regex-nested-1000-levels", origins("https://" + "(" * 1000 + "a" + ")" * 1000)),
+    ("regex-redos-shaped-runs-on-re2", origins(r"https://([a-z0-9]+)*\.example\.com")),
+    ("regex-re2-syntax", origins(r"https://[[:alnum:]]+\.example\.com", r"https://\pL+\.example\.org", r"https://a{2,5}\.example\.net")),
+    ("punycode-valid", origins("https://xn--bcher-kva.example", "https://*.xn--bcher-kva.example")),
+    ("ipv6-ipv4-mapped-browser-form", origins("https://[::ffff:7f7f:7f7f]")),
+    ("numeric-looking-domains", origins("https://0xford.example", "https://1password.com", "https://a.b1")),
+    ("expose-response-cors-headers", cfg({"expose_headers": ["Access-Control-Allow-Origin", "x-request-id"]})),
+    ("dollar-regex-end", origins(r"^https://(a|b)\.example\.com$")),
 ]
 
 
@@ -385,6 +490,38 @@ def test_init_app_refuses_and_leaves_the_app_untouched() -> None:
     assert "gravicors" not in app.extensions
 
 
+class _RaisesOnSetup(Policy):
+    name = "raises"
+
+    def __init__(self, config: Any, api_name: str) -> None:
+        raise ValueError("Invalid value for 'socket_timeout' in connection URL.")
+
+
+class _RaisingPlugin:
+    @hookimpl
+    def gravicors_register_policies(self) -> list[type[Policy]]:
+        return [_KeyPolicy, _RaisesOnSetup]
+
+
+def test_a_policy_that_raises_when_set_up_is_a_config_error() -> None:
+    # Issue 12: init_app let the policy's exception through (the rate-limit plugin's
+    # ValueError for "?socket_timeout=abc"); it is E015 at its path, with the others.
+    app = _app()
+    app.config["GRAVICORS"] = cfg({"allow_origin": ["null"]}, policies=[{"name": "key", "config": {"keys": ["k"]}}, {"name": "raises"}])
+    with pytest.raises(ConfigError) as caught:
+        GraviCORS(app, plugins=[_RaisingPlugin()], entry_points=False)
+    assert sorted((p.path, p.id) for p in caught.value.problems) == [(C("allow_origin[0]"), "gravicors.E024")]
+    app.config["GRAVICORS"] = cfg(policies=[{"name": "key", "config": {"keys": ["k"]}}, {"name": "raises"}, {"name": "raises"}])
+    with pytest.raises(ConfigError) as caught:
+        GraviCORS(app, plugins=[_RaisingPlugin()], entry_points=False)
+    assert sorted((p.path, p.id) for p in caught.value.problems) == [
+        ("apis[0].policies[1]", "gravicors.E015"),
+        ("apis[0].policies[2]", "gravicors.E015"),
+    ]
+    assert "ValueError" in str(caught.value) and "socket_timeout" in str(caught.value)
+    assert "gravicors" not in app.extensions
+
+
 def test_reconfigure_refuses_and_the_old_config_stays() -> None:
     app = _app()
     app.config["GRAVICORS"] = origins(SHOP)
@@ -418,6 +555,10 @@ def test_reconfigure_refuses_and_the_old_config_stays() -> None:
         ),
         ({"allow_origin": [SHOP], "allow_methods": ["get", "PATCH", "patch", "Post"]}, None, False, ["gravicors.W006"]),
         ({"allow_origin": [SHOP], "allow_methods": ["GET", "POST"]}, None, False, []),
+        # issue 12, item 11: a flask-cors habit, header names written as regexes
+        ({"allow_origin": [SHOP], "allow_headers": ["content-type", "x-company-.*"]}, None, False, ["gravicors.W007"]),
+        ({"allow_origin": [SHOP], "expose_headers": ["^x-trace"]}, None, False, ["gravicors.W007"]),
+        ({"allow_origin": [SHOP], "allow_headers": ["*", "x-a.b", "x-plus+1"], "expose_headers": ["x.y"]}, None, False, []),
     ],
 )
 def test_warnings_are_logged_once_at_start(
@@ -439,6 +580,10 @@ def test_warnings_are_logged_once_at_start(
 @settings(max_examples=300, deadline=None)
 @example(entry="https://shop.example.com")
 @example(entry="https://a_b-.0.9")
+@example(entry="https://a.1")
+@example(entry="https://0xab")
+@example(entry="https://xn--f.example")
+@example(entry="https://a.xn--f")
 @given(entry=st.text(alphabet="hts:/.-_aAz09*@#?[] é\n", max_size=30).map(lambda s: "https://" + s))
 def test_plain_https_fast_path_refuses_nothing_the_full_check_would(entry: str) -> None:
     # checks._PLAIN_HTTPS lets large configs skip the full parse; it must only ever
@@ -447,3 +592,64 @@ def test_plain_https_fast_path_refuses_nothing_the_full_check_would(entry: str) 
 
     if checks._PLAIN_HTTPS.fullmatch(entry) is not None:
         assert checks.origin_problem(entry) is None and checks.check_origin(entry) == []
+
+
+# --- issue 12, item 12: the canonical IPv6 form is the browser's, whatever str() prints ---
+
+
+def _dotted_ipv4_mapped(self: ipaddress.IPv6Address) -> str:
+    """``str()`` as Python 3.13 writes an IPv4-mapped address: with a dotted tail."""
+    if self.ipv4_mapped is not None:
+        return f"::ffff:{self.ipv4_mapped}"
+    return _ORIGINAL_IPV6_STR(self)
+
+
+_ORIGINAL_IPV6_STR = ipaddress.IPv6Address.__str__
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("https://[::ffff:7f7f:7f7f]", []),
+        ("http://[::ffff:c0a8:1]:8080", []),
+        ("https://[::ffff:127.127.127.127]", [(C("allow_origin[0]"), "gravicors.E020")]),
+        ("https://[2001:db8::1]", []),
+        ("https://[2001:DB8::1]", []),
+        ("https://[2001:db8:0:0:1:0:0:1]", [(C("allow_origin[0]"), "gravicors.E020")]),
+        ("https://[2001:db8::1:0:0:1]", []),
+    ],
+)
+def test_ipv6_canonical_form_does_not_depend_on_str(monkeypatch: pytest.MonkeyPatch, entry: str, expected: list[tuple[str, str]]) -> None:
+    # Browsers send [::ffff:7f7f:7f7f] (WHATWG IPv6 serializer: hex pieces only);
+    # Python 3.13's str() writes ::ffff:127.127.127.127. Run with 3.13's str().
+    monkeypatch.setattr(ipaddress.IPv6Address, "__str__", _dotted_ipv4_mapped)
+    assert str(ipaddress.IPv6Address("::ffff:7f7f:7f7f")) == "::ffff:127.127.127.127"
+    config = origins(entry)
+    if expected:
+        assert problems_of(config) == expected
+    else:
+        load_config(config, POLICIES)
+
+
+def test_size_limits_are_the_ones_the_hint_gives() -> None:
+    hint = RULES["gravicors.E006"][1]
+    for number in (checks.MAX_DEPTH, checks.MAX_ITEMS, checks.MAX_TEXT):
+        assert f"{number:,}" in hint
+    from flask_gravicors.schema import MAX_FILE_BYTES
+
+    assert f"{MAX_FILE_BYTES // 2**20} MiB" in hint
+
+
+def test_re2_refusals_name_the_feature_and_hint_at_rewrites() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(origins(r"https://(?!evil)[a-z]+\.example\.com", r"https://x\.example\.com\Z"), POLICIES)
+    text = str(caught.value)
+    assert "uses a lookahead" in text and "RE2 writes it \\z" in text
+    assert RULES["gravicors.E060"][1] in text
+
+
+def test_placeholder_refusal_asks_about_the_environment() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(origins("$ALLOWED_ORIGIN"), POLICIES)
+    assert "environment variable not substituted?" in str(caught.value)
+    assert "'$ALLOWED_ORIGIN'" in str(caught.value)

@@ -66,7 +66,11 @@ PREFLIGHTS = [
     # "*" is sent literally only without credentials; with them the origin is echoed
     ({"allow_origin": ["*"], "allow_credentials": False}, O, "GET", None, None, {"Access-Control-Allow-Origin": "*"}),
     ({"allow_origin": ["*"]}, O, "GET", None, None, {"Access-Control-Allow-Origin": O}),
-    ({"allow_origin": ["*", O], "allow_credentials": False}, O, "GET", None, None, {"Access-Control-Allow-Origin": O}),
+    # issue 12: "*" anywhere in the list, without credentials, is the literal "*" (the
+    # other entries add nothing); before, this row echoed the origin
+    ({"allow_origin": ["*", O], "allow_credentials": False}, O, "GET", None, None, {"Access-Control-Allow-Origin": "*"}),
+    # preflights keep their rules under "*": null only when listed
+    ({"allow_origin": ["*"], "allow_credentials": False}, "null", "GET", None, None, "origin"),
     # Private Network Access: only when configured and asked
     ({"allow_private_network": True}, O, "GET", None, "true", {"Access-Control-Allow-Private-Network": "true"}),
     ({"allow_private_network": True}, O, "GET", None, None, {"Access-Control-Allow-Private-Network": None}),
@@ -98,6 +102,12 @@ def test_preflight(changes: dict[str, Any], origin: str, method: str, req_header
         ({"allow_credentials": False, "expose_headers": []}, O, [("Access-Control-Allow-Origin", O)]),
         ({"allow_origin": ["*"], "allow_credentials": False, "expose_headers": ["a", "b", "a"]}, O,
          [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", "a, b")]),
+        # issue 12: under a literal "*" every actual response gets the same headers,
+        # Origin or not (before: none without an Origin, none for "null")
+        ({"allow_origin": ["*"], "allow_credentials": False}, None, [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", "x-request-id")]),
+        ({"allow_origin": ["*"], "allow_credentials": False, "expose_headers": []}, "null", [("Access-Control-Allow-Origin", "*")]),
+        ({"allow_origin": ["*"], "allow_credentials": False, "expose_headers": []}, "a\r\nb", [("Access-Control-Allow-Origin", "*")]),
+        ({"allow_origin": ["*", O], "allow_credentials": False, "expose_headers": []}, O, [("Access-Control-Allow-Origin", "*")]),
     ],
 )
 def test_actual_headers(changes: dict[str, Any], origin: str | None, expected: list[tuple[str, str]]) -> None:
@@ -113,6 +123,7 @@ def test_actual_headers(changes: dict[str, Any], origin: str | None, expected: l
         ({"enabled": True, "allow_origin": [O]}, ["websocket", "sse"], True, True),
         ({"enabled": True, "allow_origin": ["*"]}, ["http-get"], True, False),
         ({"enabled": True, "allow_origin": ["*"], "allow_credentials": True}, ["http-post"], True, True),
+        ({"enabled": True, "allow_origin": ["*", O]}, ["http-post"], True, False),
     ],
 )
 def test_active_and_vary(cors: dict[str, Any], entrypoints: list[str], active: bool, vary: bool) -> None:

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from flask_gravicors.origins import REGEX_CACHE_SIZE, OriginMatcher, split_origin, wildcard_key
+from flask_gravicors.origins import (
+    REGEX_CACHE_SIZE,
+    OriginMatcher,
+    compile_regex,
+    is_regex,
+    literal_tail,
+    regex_problem,
+    split_origin,
+    wildcard_key,
+)
 
 SHOP = "https://shop.example.com"
 
@@ -118,3 +129,71 @@ def test_wildcard_key(entry: str, key: str | None) -> None:
     parsed = split_origin(entry)
     assert parsed is not None
     assert wildcard_key(parsed) == key
+
+
+# --- issue 12, item 5: RE2 decides; the buckets by literal ending change no answer ---
+
+# Pieces of RE2 syntax with a text each matches, the odd ones included: a tail read
+# wrongly would skip a pattern that matches, and the answers below would differ.
+PIECES = [
+    ("https://", "https://"), ("http://", "http://"), ("a", "a"), ("b", "b"), ("k", "k"), ("-", "-"), (".", "z"),
+    (r"\.", "."), (r"\-", "-"), ("[a-z]", "q"), ("[a-z0-9-]+", "ab-9"), ("[^.]", "w"), ("[.]", "."), ("[]a]", "]"),
+    ("(a|b)", "b"), ("(?:ab)", "ab"), ("(?i)", ""), ("(?-i:a)", "a"), ("x*", "xx"), ("x?", ""), ("x+", "x"),
+    ("x{2}", "xx"), ("x{1,3}", "xxx"), ("$", ""), ("^", ""), (r"\z", ""), (r"\d", "7"), (r"\w", "_"),
+    (r"\Q.c\E", ".c"), (r"\x61", "a"), (r"\x{62}", "b"), ("[[:alpha:]]", "m"), (r"\pL", "p"), ("\u212a", "k"),
+    ("example", "example"), ("com", "com"), (":8443", ":8443"), (r"\141", "a"), (r"[\]c]", "c"),
+]
+branches = st.lists(st.sampled_from(PIECES), min_size=1, max_size=6)
+EDITS = ["", "", "a", ".", "x", "m", "-"]
+
+
+@st.composite
+def pattern_and_origin(draw: st.DrawFn) -> tuple[str, str]:
+    """A pattern (one branch, or two joined by a top-level "|") and an origin made
+    of the texts of one branch's pieces, sometimes edited at its end."""
+    parts = draw(st.lists(branches, min_size=1, max_size=2))
+    pattern = "|".join("".join(regex for regex, _ in part) for part in parts)
+    origin = "".join(text for _, text in draw(st.sampled_from(parts)))
+    edit = draw(st.sampled_from(EDITS))
+    origin = origin[: -1 if draw(st.booleans()) else len(origin)] + edit
+    return pattern, origin
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(first=pattern_and_origin(), second=pattern_and_origin())
+def test_bucketed_regex_decisions_equal_re2_on_every_pattern(first: tuple[str, str], second: tuple[str, str]) -> None:
+    entries = [first[0], second[0]]
+    assume(all(is_regex(e) and regex_problem(e) is None for e in entries))
+    matcher = OriginMatcher(entries)
+    for origin in (first[1], second[1]):
+        matcher._cache.clear()
+        sendable = 0 < len(origin) <= 512 and origin.isascii() and origin.isprintable() and "," not in origin
+        reference = sendable and any(compile_regex(e).fullmatch(origin.lower()) is not None for e in entries)
+        assert matcher.allows(origin) is reference, (origin, [literal_tail(e) for e in entries])
+
+
+@pytest.mark.parametrize(
+    ("pattern", "origin", "allowed"),
+    [
+        # RE2 syntax that Python's re reads otherwise
+        (r"https://[[:alpha:]]+\.example\.com", "https://shop.example.com", True),
+        (r"https://\pL+\.example\.com", "https://shop.example.com", True),
+        (r"https://a{2}\.example\.com", "https://aa.example.com", True),
+        # the pattern that took Python's re hours, decided at once (issue 12)
+        (r"https://([a-z0-9]+)*\.example\.com", "https://" + "a" * 40 + "!.example.com", False),
+        (r"https://([a-z0-9]+)*\.example\.com", "https://" + "a" * 40 + ".example.com", True),
+    ],
+)
+def test_re2_matches_the_whole_origin(pattern: str, origin: str, allowed: bool) -> None:
+    assert OriginMatcher([pattern]).allows(origin) is allowed
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://a.example.com,https://b.example.com", "https://a.example.com, https://b.example.com", "https://a.example.com,"],
+)
+def test_joined_origin_headers_are_never_allowed_even_by_a_regex_that_matches_them(origin: str) -> None:
+    # gunicorn and werkzeug join two Origin headers with a bare ","; ".*" matches it.
+    pattern = r"https://.*\.example\.com,?.*"
+    assert compile_regex(pattern).fullmatch(origin) is not None
+    assert OriginMatcher([pattern, "*"]).allows(origin) is False

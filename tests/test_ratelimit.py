@@ -107,6 +107,20 @@ def test_parse_period(period: str, multiples: int, item: type) -> None:
         ("storage", "redis://127.0.0.1:99999/0", "the port must be a number"),
         ("storage", "redis://127.0.0.1:port/0", "the port must be a number"),
         ("storage", "redis://127.0.0.1:6379/zero", "the path must be a database number"),
+        # issue 12: the URL's query options are checked here, not at the first request
+        ("storage", "redis://127.0.0.1:6379/0?foo=bar", "unknown storage URL option 'foo'"),
+        ("storage", "redis://127.0.0.1:6379/0?socket_timeout=abc", "is set by the policy: use the config's 'timeout'"),
+        ("storage", "redis://127.0.0.1:6379/0?socket_connect_timeout=60", "is set by the policy"),
+        ("storage", "redis://127.0.0.1:6379/0?retry_on_timeout=true", "is set by the policy"),
+        ("storage", "redis://127.0.0.1:6379/0?health_check_interval=soon", "'health_check_interval' must be whole seconds"),
+        ("storage", "redis://127.0.0.1:6379?protocol=4", "'protocol' must be 2 or 3"),
+        ("storage", "redis://127.0.0.1:6379/0?db=1", "'db' is given twice"),
+        ("storage", "redis://127.0.0.1:6379?max_connections=8&max_connections=9", "'max_connections' is given twice"),
+        ("storage", "redis://127.0.0.1:6379/0?password=", "'password' must be a password"),
+        ("storage", "redis://127.0.0.1:6379/0?ssl_check_hostname", "name=value pairs"),
+        ("storage", "redis://127.0.0.1:6379/0?ssl_check_hostname=maybe", "must be true or false"),
+        ("storage", "redis://127.0.0.1:6379/\udcff", "printable ASCII"),
+        ("storage", "redis://h\u00e9:6379/0", "printable ASCII"),
         ("limit", 0, "gravicors.E003"),
         ("limit", "100", "gravicors.E003"),
         ("limit", 1.5, "gravicors.E003"),
@@ -130,6 +144,47 @@ def test_config_errors_are_collected_and_hide_the_password(gravicors_app: Any) -
     for field in ("limit", "period", "key", "storage"):
         assert f"apis[0].policies[0].config.{field}" in text
     assert "hunter2" not in text
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        "redis://127.0.0.1:6379/0?password=s3cret&ssl_check_hostname=false",
+        "rediss://127.0.0.1:6380?db=2&health_check_interval=30&max_connections=8&protocol=3&username=app",
+    ],
+)
+def test_known_storage_url_options_load(gravicors_app: Any, storage: str) -> None:
+    app = gravicors_app([api({"limit": 5, "storage": storage})])  # nothing connects yet
+    kwargs = policy_of(app).storage.storage.connection_pool.connection_kwargs  # type: ignore[attr-defined]
+    assert kwargs["socket_timeout"] == 0.5  # the policy's timeout, not overridden by the URL
+
+
+def test_an_option_of_the_storage_url_never_hides_the_password(gravicors_app: Any) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        gravicors_app([api({"limit": 5, "storage": "redis://127.0.0.1:6379/0?password=hunter2&password=hunter2"})])
+    assert "given twice" in str(excinfo.value) and "hunter2" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize("on_storage_error", ["allow", "deny"])
+@pytest.mark.parametrize("error", [TypeError("__init__() got an unexpected keyword argument 'foo'"), ValueError("x"), KeyError("y")])
+def test_whatever_the_storage_raises_is_never_a_500(
+    gravicors_app: Any, on_storage_error: str, error: Exception, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 12: with "?foo=bar" in its URL the Redis client raised TypeError at the
+    # first request, and every request of the API was a 500.
+    caplog.set_level(logging.WARNING, "gravicors_ratelimit")
+    monkeypatch.setattr(gravicors_ratelimit, "_OUTAGES", {})  # outages are logged once per process and URL
+    app = gravicors_app([api({"limit": 5, "on_storage_error": on_storage_error})])
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    policy_of(app).limiter.hit_with_stats = broken  # type: ignore[method-assign]
+    for _ in range(2):
+        resp = get(app.test_client(), Origin=ORIGIN)
+        assert resp.status_code == (200 if on_storage_error == "allow" else 503)
+        assert resp.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert type(error).__name__ in rl_warnings(caplog)[0].getMessage()
 
 
 def test_unknown_config_field_is_refused(gravicors_app: Any) -> None:

@@ -164,3 +164,111 @@ def test_every_problem_at_once_with_paths_in_str() -> None:
     assert "installed policies: answer, record" in text
     # marshmallow's nested messages are kept
     assert set(err.messages["apis"][0]["cors"]) == {"allow_origin", "max_age"}
+
+
+# --- Issue 12: fuzzing. Whatever load_config is given, only ConfigError comes out ---
+
+import datetime  # noqa: E402
+import math  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from flask_gravicors.checks import GRAVITEE_NAMES  # noqa: E402
+from flask_gravicors.core import CompiledApi, Runtime  # noqa: E402
+from flask_gravicors.schema import CorsSchema  # noqa: E402
+
+
+def _deep(depth: int, make: Any) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = make(value)
+    return value
+
+
+#: Values that broke a rule or the loader before (issue 12), and their relatives.
+ODD = [
+    10**5000, -(10**5000), 2**63, 1e308, math.inf, -math.inf, math.nan, 1.0, 0.0, 1, 0, True, False, None,
+    b"https://shop.example.com", b"\xff", bytearray(b"x"), "\udcff", "/\udcff", "https://\ud800.example.com", "\ufffd", "/\ufffd",
+    "", "*", "null", "https://a{99999999999}", "https://" + "(" * 1000 + "a" + ")" * 1000, r"https://([a-z0-9]+)*\.example\.com",
+    r"(a)\1", "a(?=b)", "$ORIGIN", "${ORIGIN}", "https://[fe80::1%25eth0]", "http://127.1", "https://xn--f.example",
+    "x" * 70_000, {"*"}, frozenset({"GET"}), ("GET", "PUT"), (b"x",), [b"x", 1.5, None], {1: "x"}, {("a",): 1}, {None: None},
+    _deep(100, lambda v: [v]), _deep(5000, lambda v: {"k": v}), _deep(100_000, lambda v: [v]), datetime.date(2026, 1, 1),
+    object(), Ellipsis, complex(1, 2),
+]
+leaves = st.one_of(
+    # By index: hypothesis describes a sampled_from strategy with repr() of its
+    # values, and repr() of a 5 000-digit integer raises.
+    st.integers(0, len(ODD) - 1).map(lambda i: ODD[i]),
+    st.none(), st.booleans(), st.integers(), st.floats(), st.binary(max_size=8),
+    st.text(max_size=12),
+    st.text(st.sampled_from("ahtps:/.*[](){}\\^$|?+-,@#%\r\n \x00\udcff\ufffd\u212aé0123"), max_size=24),
+)
+values = st.recursive(
+    leaves,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.sets(st.text(max_size=4), max_size=3),
+        st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from([1, None, b"k", "\udcff", "a\nb"])), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+CORS_FIELDS = [*CorsSchema().fields, *GRAVITEE_NAMES]
+cors_blocks = st.one_of(values, st.dictionaries(st.sampled_from(CORS_FIELDS), values, max_size=6))
+policy_refs = st.one_of(
+    values,
+    st.fixed_dictionaries({"name": st.sampled_from(["answer", "record", "nope"]) | values}, optional={"config": values}),
+)
+apis = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.text(max_size=6) | values,
+        "context_path": st.sampled_from(["/a", "/b", "/", "/a/b", "/\ufffd", "/\udcff"]) | values,
+        "blueprint": values,
+        "entrypoints": values,
+        "cors": cors_blocks,
+        "policies": st.lists(policy_refs, max_size=3) | values,
+        "description": values,
+        "extra": values,
+    },
+)
+configs = st.one_of(values, st.fixed_dictionaries({"apis": st.lists(apis, max_size=3) | values}), st.fixed_dictionaries({"apis": st.lists(apis, max_size=3)}))
+
+
+@settings(
+    max_examples=400,
+    # A functional bound, far above the few milliseconds one example takes: a value
+    # that made the loader slow (a regex taking hours, a walk of a 100 000-deep
+    # structure) would exceed it. Not a measurement.
+    deadline=datetime.timedelta(seconds=5),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
+@given(raw=configs)
+def test_fuzzed_configs_raise_only_config_error_quickly(raw: Any) -> None:
+    try:
+        config = load_config(raw, POLICIES)
+    except ConfigError as err:
+        assert err.problems and str(err).encode("utf-8")  # every problem prints on any terminal
+        return
+    # What loads compiles: the config that runs is the config the rules judged.
+    Runtime([CompiledApi(api, []) for api in config["apis"]], None)
+
+
+@settings(max_examples=150, deadline=datetime.timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(st.text(max_size=200), st.builds(json.dumps, values.filter(lambda v: _jsonable(v)))))
+def test_fuzzed_config_files_raise_only_config_error(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "gravicors.json"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        load_config(str(path), POLICIES)
+    except ConfigError:
+        pass
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return True

@@ -76,6 +76,12 @@ ROWS = [
     Row("null origin refused unless listed", CORS, "GET", "/orders/1", {"Origin": "null"}, 200, NO_CORS, True),
     Row("star without credentials: literal *, no Vary", STAR, "GET", "/orders", {"Origin": O}, 200,
         {"Access-Control-Allow-Origin": "*", "Vary": None, "Access-Control-Allow-Credentials": None}, True),
+    # issue 12: the same answer without an Origin (before: no header at all, so a shared
+    # cache could keep that answer and serve it to browsers) and for "null"
+    Row("star without credentials, no Origin: literal * too", {**STAR, "expose_headers": ["x-id"]}, "GET", "/orders", {},
+        200, {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "x-id", "Vary": None}, True),
+    Row("star without credentials, Origin null: literal * too", STAR, "GET", "/orders", {"Origin": "null"}, 200,
+        {"Access-Control-Allow-Origin": "*", "Vary": None}, True),
     Row("OPTIONS without ACRM is an actual request", CORS, "OPTIONS", "/orders/1", {"Origin": O}, 200, ALLOWED_ACTUAL, False),
     Row("cors disabled: untouched", {**CORS, "enabled": False}, "GET", "/orders/1", {"Origin": O}, 200,
         {**NO_CORS, "Vary": None}, True),
@@ -107,6 +113,10 @@ ROWS = [
         {"Access-Control-Allow-Headers": None}, False),
     Row("max_age -1: no Max-Age", {**CORS, "max_age": -1}, "OPTIONS", "/orders/1", pre(), 200,
         {"Access-Control-Max-Age": None}, False),
+    Row("private network on: its request header is in the preflight Vary", {**CORS, "allow_private_network": True},
+        "OPTIONS", "/orders/1", pre(), 200, {"Vary": PREFLIGHT_VARY + ", Access-Control-Request-Private-Network"}, False),
+    Row("private network on: in the refusal's Vary too", {**CORS, "allow_private_network": True}, "OPTIONS",
+        "/orders/1", pre(origin=EVIL), 400, {"Vary": PREFLIGHT_VARY + ", Access-Control-Request-Private-Network"}, False),
     Row("policies do not run on a preflight by default", CORS, "OPTIONS", "/orders/1", pre(), 200,
         {"Access-Control-Allow-Origin": O}, False, policies=ANSWER, calls=[]),
     # --- preflights, run_policies on

@@ -14,10 +14,12 @@ Every response of the API carries Gravitee's ``X-Rate-Limit-Limit``,
 ``X-Rate-Limit-Remaining`` and ``X-Rate-Limit-Reset`` (epoch milliseconds); a
 request over the limit is answered 429 with a JSON body and ``Retry-After``.
 
-When the storage cannot be reached the request is let through
-(``on_storage_error: "allow"``, the default) or refused with 503
+When the storage cannot be reached, or raises anything at all, the request is
+let through (``on_storage_error: "allow"``, the default) or refused with 503
 (``"deny"``), never a 500; the outage is logged once (the URL's password
-hidden) and its end once. Every Redis socket operation (connect, send, read)
+hidden) and its end once. The storage URL's query options are checked with the
+rest of the config: an unknown or malformed one is a config error, never a
+failure at the first request. Every Redis socket operation (connect, send, read)
 is bounded by ``timeout`` seconds with no retry, and a request stops talking to
 the storage at its first failure, so an unreachable Redis costs a request at
 most ``timeout``.
@@ -36,7 +38,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from flask import Request, Response
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 from marshmallow import Schema, ValidationError, fields, validate
@@ -133,10 +134,51 @@ def _validate_key(value: str) -> None:
     raise ValidationError("must be 'ip', 'api-key' or 'header:<header name>', e.g. 'header:X-Client-Id'")
 
 
+#: Query options a Redis storage URL may carry: name -> (accepted value, what it
+#: should be). redis-py passes any other name to its connections as a keyword, so
+#: a typo would fail every request; the socket timeouts and retries are not
+#: among them because the policy sets them from ``timeout`` (a URL option would
+#: override them and let an outage hold a request longer).
+URL_OPTIONS: dict[str, tuple[re.Pattern[str], str]] = {
+    "db": (re.compile(r"[0-9]{1,5}"), "a database number"),
+    "username": (re.compile(r".+"), "a user name"),
+    "password": (re.compile(r".+"), "a password"),
+    "health_check_interval": (re.compile(r"[0-9]{1,5}"), "whole seconds"),
+    "max_connections": (re.compile(r"[1-9][0-9]{0,5}"), "a number of connections"),
+    "ssl_check_hostname": (re.compile(r"true|false", re.IGNORECASE), "true or false"),
+    "protocol": (re.compile(r"[23]"), "2 or 3"),
+}
+_SET_BY_THE_POLICY = frozenset({"socket_timeout", "socket_connect_timeout", "timeout", "retry_on_timeout", "retry_on_error"})
+
+
+def _validate_options(query: str, path_db: bool) -> None:
+    """Each ``name=value`` of a storage URL's query is a known option with a valid
+    value, given once. Messages name the option, never its value (a password)."""
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise ValidationError("not a Redis URL: the query must be name=value pairs joined by '&'") from None
+    seen: set[str] = set()
+    for name, value in pairs:
+        if name in _SET_BY_THE_POLICY:
+            raise ValidationError(f"the storage URL option {name!r} is set by the policy: use the config's 'timeout'")
+        if name not in URL_OPTIONS:
+            allowed = ", ".join(sorted(URL_OPTIONS))
+            raise ValidationError(f"unknown storage URL option {name[:40]!r}; the options are {allowed}")
+        if name in seen or (name == "db" and path_db):
+            raise ValidationError(f"the storage URL option {name!r} is given twice")
+        seen.add(name)
+        pattern, what = URL_OPTIONS[name]
+        if pattern.fullmatch(value) is None:
+            raise ValidationError(f"the storage URL option {name!r} must be {what}")
+
+
 def _validate_storage(value: str) -> None:
     # Messages never repeat the URL: it may hold a password.
     if value == "memory://":
         return
+    if not value.isascii() or not value.isprintable():
+        raise ValidationError("not a storage URL: write it in printable ASCII (percent-encode the password)")
     try:
         parts = urlsplit(value)
         port = parts.port
@@ -153,6 +195,8 @@ def _validate_storage(value: str) -> None:
         raise ValidationError("not a Redis URL: the path must be a database number, e.g. '/0'")
     if parts.fragment:
         raise ValidationError("not a Redis URL: remove the '#' fragment")
+    if parts.query:
+        _validate_options(parts.query, bool(db))
 
 
 class RateLimitConfigSchema(Schema):
@@ -248,11 +292,6 @@ class _Outage:
         log.warning("rate-limit storage %s reachable again (API %r); counting resumes", self.redacted, api_name)
 
 
-#: What an unreachable or failing storage raises: limits wraps the Redis client's
-#: errors in StorageError (``wrap_exceptions=True``); sockets raise OSError.
-#: Anything else is a bug and is left to surface.
-_STORAGE_ERRORS = (StorageError, OSError)
-
 _OUTAGES: dict[str, _Outage] = {}
 _OUTAGES_LOCK = threading.Lock()
 
@@ -316,7 +355,10 @@ class RateLimitPolicy(Policy):
     def on_request(self, request: Request) -> Any:
         try:
             count, reset = self.limiter.hit_with_stats(self.item, self.api_name, self.key_for(request))
-        except _STORAGE_ERRORS as exc:  # storage unreachable or failing: never a 500
+        except Exception as exc:  # noqa: BLE001 - never a 500 because of the counter
+            # Expected: limits' StorageError (it wraps the Redis client's errors,
+            # wrap_exceptions=True) and OSError; anything else the storage raises
+            # is treated the same and logged with its type.
             self._outage.failed(exc, self.api_name, "refusing (503)" if self.deny_on_storage_error else "allowing")
             if self.deny_on_storage_error:
                 return {"message": "Service unavailable: the rate-limit storage cannot be reached"}, 503
