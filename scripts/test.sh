@@ -4,11 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System parts the tests drive for real: Debian's Chromium (browser suite) and
-# redis-server (rate-limit plugin). Installed only when missing.
+# System parts the tests drive for real: Debian's Chromium (browser suite),
+# redis-server (rate-limit plugin) and PostgreSQL's server (config store; its
+# binaries live in /usr/lib/postgresql/<version>/bin). Installed only when missing.
 missing=()
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -q
