@@ -97,6 +97,9 @@ class AppStore:
         self.refused: tuple[int, str] | None = None
         #: Held while a version is applied (and across a fork, see .watcher).
         self.lock = threading.Lock()
+        #: Held by the watcher while it talks to the database (and across a fork:
+        #: a fork in the middle would leave the driver's locks held in the child).
+        self.io_lock = threading.Lock()
         #: Set in a process that forked after loading the app (a pre-fork server's
         #: master, e.g. gunicorn --preload): its children serve, it does not register.
         self.forked_children = False

@@ -40,7 +40,10 @@ log = logging.getLogger("flask_gravicors.store")
 #: The stores with a watcher in this process.
 _watched: weakref.WeakSet[AppStore] = weakref.WeakSet()
 #: Locks taken before a fork, released after it (in parent and child).
-_held: list[AppStore] = []
+_held: list[threading.Lock] = []
+#: Longest wait of a fork for a watcher's round with the database (seconds; the
+#: round is bounded by the store's connect and statement timeouts).
+FORK_WAIT = 15.0
 #: Watchers inherited across a fork: kept referenced, never collected, so the
 #: parent's connections they hold are not returned to a pool (which would talk
 #: on the parent's sockets) in the child.
@@ -87,13 +90,14 @@ class Watcher:
                 break
             wait = store.poll_interval
             try:
-                if self.listener is None and store.sql.can_listen:
-                    # LISTEN before reading: a save committed in between is seen either way.
-                    self.listener = store.sql.listener()
-                store.poll()
-                if store.report_due or time.monotonic() >= next_report:
-                    store.report()
-                    next_report = time.monotonic() + store.heartbeat_interval
+                with store.io_lock:
+                    if self.listener is None and store.sql.can_listen:
+                        # LISTEN before reading: a save committed in between is seen either way.
+                        self.listener = store.sql.listener()
+                    store.poll()
+                    if store.report_due or time.monotonic() >= next_report:
+                        store.report()
+                        next_report = time.monotonic() + store.heartbeat_interval
                 if self.down:
                     self.down = False
                     log.warning("store %s reachable again; running version %s", store.sql.url_text, store.applied)
@@ -121,16 +125,24 @@ class Watcher:
 
 
 def _before_fork() -> None:
-    # No version is half applied in the child: forks wait for an apply to end.
+    # A fork waits for the watcher's round with the database to end (bounded by the
+    # store's timeouts): forked in the middle, the child would inherit locks of
+    # SQLAlchemy, of the driver or of SQLite itself held by a thread it does not
+    # have, and hang on them. And no version is half applied in the child.
     for store in list(_watched):
-        if store.lock.acquire(timeout=5):
-            _held.append(store)
+        for lock in (store.io_lock, store.lock):
+            if lock.acquire(timeout=FORK_WAIT):
+                _held.append(lock)
+
+
+def _release_held() -> None:
+    for lock in _held:
+        lock.release()
+    _held.clear()
 
 
 def _after_fork_parent() -> None:
-    for store in _held:
-        store.lock.release()
-    _held.clear()
+    _release_held()
     for store in list(_watched):
         # This process forks workers (gunicorn --preload): it does not serve.
         store.forked_children = True
@@ -138,9 +150,7 @@ def _after_fork_parent() -> None:
 
 
 def _after_fork_child() -> None:
-    for store in _held:
-        store.lock.release()
-    _held.clear()
+    _release_held()
     for store in list(_watched):
         _inherited.append(store.watcher)
         store.forked_children = False

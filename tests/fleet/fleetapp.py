@@ -1,12 +1,14 @@
 """The app the fleet tests serve with gunicorn (``tests.fleet.fleetapp:create_app()``).
 
 One API, ``/api``, allowing one origin; ``/api/pid`` answers with the worker's
-process id, so a client can tell which worker answered what. Its store is
+process id and the number of its answers so far, so a client can tell which
+worker answered what, and in which order. Its store is
 ``$FLEET_STORE``; its own config (the seed) allows ``$FLEET_ORIGIN``.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -35,7 +37,7 @@ def config_for(origin: str) -> dict[str, Any]:
 
 def create_app() -> Flask:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("[%(process)d] %(name)s %(levelname)s %(message)s"))
+    handler.setFormatter(logging.Formatter("[%(process)d] %(created).3f %(name)s %(levelname)s %(message)s"))
     logger = logging.getLogger("flask_gravicors")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -44,10 +46,13 @@ def create_app() -> Flask:
     app.config["GRAVICORS"] = config_for(os.environ.get("FLEET_ORIGIN", "https://v0.example"))
     app.config["GRAVICORS_STORE"] = os.environ["FLEET_STORE"]
 
+    answered = itertools.count(1)
+
     @app.get("/api/pid")
     def pid() -> str:
+        # The pid, and how many requests this worker answered: the order of its answers.
         time.sleep(PID_VIEW_SECONDS)
-        return str(os.getpid())
+        return f"{os.getpid()} {next(answered)}"
 
     @app.get("/ready")
     def ready() -> str:

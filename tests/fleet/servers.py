@@ -1,7 +1,8 @@
 """Real gunicorn servers of the fleet app, the real ``flask gravicors`` command, and
 a prober that tells what each worker serves (shared with the propagation benchmark).
 
-Workers are told apart by process id: ``/api/pid`` answers with it. A sync worker
+Workers are told apart by process id: ``/api/pid`` answers with it (and the
+number of the worker's answer, which orders each worker's answers). A sync worker
 serves one request at a time and the view takes 20 ms, so a round of concurrent
 requests (twice as many as there are workers) reaches every worker.
 """
@@ -116,16 +117,19 @@ class Prober:
     def close(self) -> None:
         self.pool.shutdown()
 
-    def round(self, origin: str) -> list[tuple[int, bool]]:
-        """One request per thread, spread over the servers: (worker pid, origin allowed)."""
+    def round(self, origin: str) -> list[tuple[int, int, float, bool]]:
+        """One request per thread, spread over the servers: (worker pid, its answer's
+        number, when it came, origin allowed), each worker's answers in the order
+        it gave them."""
         ports = [s.port for s in self.servers]
 
-        def one(i: int) -> tuple[int, bool]:
+        def one(i: int) -> tuple[int, int, float, bool]:
             status, acao, body = get(ports[i % len(ports)], "/api/pid", origin)
             assert status == 200, (status, body)
-            return int(body), acao == origin
+            pid, number = body.split()
+            return int(pid), int(number), time.monotonic(), acao == origin
 
-        return list(self.pool.map(one, range(2 * self.workers)))
+        return sorted(self.pool.map(one, range(2 * self.workers)))
 
     def wait_serving(self, pids: set[int], origin: str, timeout: float, since: float | None = None) -> dict[int, float]:
         """Seconds from ``since`` (default: now) until each worker of ``pids`` was
@@ -134,10 +138,10 @@ class Prober:
         start = time.monotonic() if since is None else since
         first: dict[int, float] = {}
         while True:
-            for pid, allowed in self.round(origin):
+            for pid, _, answered, allowed in self.round(origin):
                 assert pid in pids, f"answered by {pid}, not one of the workers {sorted(pids)}"
                 if allowed:
-                    first.setdefault(pid, time.monotonic() - start)
+                    first.setdefault(pid, answered - start)
                 else:
                     assert pid not in first, f"worker {pid} went back to a config refusing {origin}"
             if first.keys() == pids:
@@ -149,6 +153,6 @@ class Prober:
         """Over ``rounds`` rounds: for each worker that answered, whether it allowed ``origin``."""
         out: dict[int, set[bool]] = {}
         for _ in range(rounds):
-            for pid, allowed in self.round(origin):
+            for pid, _, _, allowed in self.round(origin):
                 out.setdefault(pid, set()).add(allowed)
         return out
