@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from ..errors import ConfigError
-from . import LIVE_SECONDS, Version, VersionNotFound, Worker, open_store
+from . import LIVE_SECONDS, StoreError, Version, VersionNotFound, Worker, open_store
 from .diff import Change, diff_configs, printable
 
 if TYPE_CHECKING:
@@ -106,6 +106,12 @@ class AppStore:
         self.registered = False
         #: A heartbeat is due now (something changed since the last one).
         self.report_due = True
+        #: The version the registry last heard of from this process.
+        self._reported: int | None = None
+        #: The store was unreachable at start: the app's own config runs, and the
+        #: watcher creates the tables and seeds (the ``GRAVICORS`` kept here) first.
+        self.down_at_start = False
+        self._pending_seed: tuple[Any] | None = None
         self.host = socket.gethostname()
         self.watcher: Watcher | None = None
 
@@ -130,20 +136,36 @@ class AppStore:
                 raise RuntimeError("the app of this store is gone")
             live_ext._swap(live_app, raw)
 
+        poll_interval = float(app.config.get("GRAVICORS_STORE_POLL_INTERVAL", POLL_INTERVAL))
+        if not 0.01 <= poll_interval <= 60:
+            raise ValueError("GRAVICORS_STORE_POLL_INTERVAL must be from 0.01 to 60 seconds")
         sql = open_store(str(app.config["GRAVICORS_STORE"]), validate)
-        return cls(
-            sql,
-            swap,
-            serving=serving_process(app.config),
-            poll_interval=float(app.config.get("GRAVICORS_STORE_POLL_INTERVAL", POLL_INTERVAL)),
-        )
+        return cls(sql, swap, serving=serving_process(app.config), poll_interval=poll_interval)
 
     # -- start-up -------------------------------------------------------------------
 
     def startup(self, given: Any) -> Any:
         """At ``init_app``: create or upgrade the tables, seed an empty store with
         ``given`` (the app's ``GRAVICORS``), and return the config to run: the
-        newest valid version (``given`` when there is none)."""
+        newest valid version (``given`` when there is none).
+
+        When the store cannot be reached, ``given`` runs meanwhile (refusing to
+        start would be worse: a gunicorn worker that fails to boot stops the whole
+        server), and the watcher does the rest as soon as it can.
+        """
+        try:
+            return self._startup(given)
+        except StoreError as err:
+            log.error(
+                "store %s unreachable at start, serving the app's own GRAVICORS until it is back: %s",
+                self.sql.url_text,
+                one_line(err),
+            )
+            self.down_at_start = True
+            self._pending_seed = (given,)
+            return given
+
+    def _startup(self, given: Any) -> Any:
         from .sql import canonical
 
         self.sql.migrate()
@@ -239,7 +261,12 @@ class AppStore:
         return True
 
     def poll(self) -> None:
-        """Apply the newest version if this process runs an older one."""
+        """Apply the newest version if this process runs an older one (first
+        finishing the start-up the store's outage interrupted)."""
+        if self._pending_seed is not None:
+            self.sql.migrate()
+            self.sql.seed(self._pending_seed[0])
+            self._pending_seed = None
         latest = self.sql.latest_number()
         if latest is None or (self.applied is not None and latest <= self.applied):
             return
@@ -259,22 +286,22 @@ class AppStore:
                 self.sql.deregister(self.host, os.getpid())
                 self.registered = False
             return
-        applied_now = self.report_due
         self.report_due = False
+        version, refused = self.applied, self.refused
         try:
-            refused = self.refused
             self.sql.heartbeat(
                 self.host,
                 os.getpid(),
-                version=self.applied,
-                applied_now=applied_now,
+                version=version,
+                applied_now=not self.registered or version != self._reported,
                 refused_version=None if refused is None else refused[0],
                 refused_error=None if refused is None else refused[1],
             )
         except BaseException:
-            self.report_due = self.report_due or applied_now
+            self.report_due = True
             raise
         self.registered = True
+        self._reported = version
 
     # -- the fleet's ----------------------------------------------------------------
 

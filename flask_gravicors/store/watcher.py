@@ -65,7 +65,7 @@ class Watcher:
         self._stop = threading.Event()
         self.listener: PgListener | None = None
         #: True while the store is unreachable (an outage is logged once).
-        self.down = False
+        self.down = store.down_at_start
         self.thread = threading.Thread(target=self._run, name="gravicors-store-watcher", daemon=True)
 
     def start(self) -> None:
@@ -98,6 +98,7 @@ class Watcher:
                     if store.report_due or time.monotonic() >= next_report:
                         store.report()
                         next_report = time.monotonic() + store.heartbeat_interval
+                store.down_at_start = False
                 if self.down:
                     self.down = False
                     log.warning("store %s reachable again; running version %s", store.sql.url_text, store.applied)

@@ -237,3 +237,39 @@ def test_outage_keeps_serving_and_recovers(
     assert "keeps serving version 1" in down and pg_cluster.password not in down
     assert len(messages(caplog, "reachable again")) == 1
     assert pg_cluster.password not in caplog.text
+
+
+def test_a_worker_starting_during_an_outage(
+    pg_cluster: PgCluster, pg_url: str, make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    """It starts anyway (a gunicorn worker that fails to boot stops the whole
+    server), serving the app's own config, and takes the store's newest version
+    once the store is back."""
+    make_app(pg_url, GRAVICORS_STORE_WATCH=False).extensions["gravicors"].reconfigure(
+        config_for("https://v2.example"), author="alice"
+    )
+    with caplog.at_level(logging.INFO, logger="flask_gravicors"):
+        pg_cluster.stop()
+        try:
+            app = make_app(pg_url, **FAST)
+            assert allowed(app, ORIGIN)
+            time.sleep(0.3)  # the watcher tries meanwhile
+        finally:
+            pg_cluster.start()
+        wait_for(lambda: allowed(app, "https://v2.example"), timeout=5)
+    assert len(messages(caplog, "unreachable at start, serving the app's own GRAVICORS")) == 1
+    assert len(messages(caplog, "unreachable")) == 1  # not again by the watcher
+    assert len(messages(caplog, "reachable again")) == 1
+
+
+def test_an_empty_store_down_at_start_is_seeded_when_back(
+    pg_cluster: PgCluster, pg_url: str, make_app: Callable[..., Flask]
+) -> None:
+    pg_cluster.stop()
+    try:
+        app = make_app(pg_url, **FAST)
+    finally:
+        pg_cluster.start()
+    wait_for(lambda: store_of(app).applied == 1, timeout=5)
+    (version,) = store_of(app).history()
+    assert (version.number, version.source, version.config) == (1, "init", CONFIG)
