@@ -1098,7 +1098,8 @@ def run_propagation(args: argparse.Namespace) -> None:
     sys.path.insert(0, os.path.join(ROOT, "tests"))
     from fleet.fleetapp import config_for
     from fleet.pgcluster import PgCluster, bindir
-    from fleet.servers import Prober, Server, start_server
+    from fleet.servers import Prober, start_server
+    from procs import Gunicorn
 
     from flask_gravicors.schema import load_config
     from flask_gravicors.store.sql import SqlStore
@@ -1112,7 +1113,7 @@ def run_propagation(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="gravicors-propagation-") as tmp:
         for kind in args.stores:
             cluster: PgCluster | None = None
-            servers: list[Server] = []
+            servers: list[Gunicorn] = []
             store: SqlStore | None = None
             prober: Prober | None = None
             try:

@@ -4,10 +4,12 @@ ports on 127.0.0.1, bounded waits, and stopping exactly the process started."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 START_TIMEOUT = 20.0  # seconds a server gets to come up
@@ -58,3 +60,26 @@ def _gunicorn_extra_args() -> list[str]:
 
 
 GUNICORN_EXTRA = _gunicorn_extra_args()
+
+
+class Gunicorn:
+    """A gunicorn server a test started: its master process, port and log."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], port: int, log_path: Path, workers: int):
+        self.proc = proc
+        self.port = port
+        self.log_path = log_path
+        self.workers = workers
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def booted_workers(self) -> int:
+        return self.log().count("Booting worker with pid")
+
+    def pids(self) -> set[int]:
+        """The workers gunicorn booted (its log names each)."""
+        return {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", self.log())}
+
+    def stop(self) -> None:
+        stop_process(self.proc)

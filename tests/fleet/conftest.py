@@ -14,12 +14,13 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from flask import Flask
+from procs import Gunicorn
 
 from flask_gravicors import GraviCORS
 
 from .fleetapp import config_for
 from .pgcluster import PgCluster, bindir
-from .servers import Server, start_server
+from .servers import start_server
 
 ORIGIN = "https://v0.example"
 CONFIG = config_for(ORIGIN)
@@ -89,12 +90,12 @@ def make_app() -> Iterator[Callable[..., Flask]]:
 
 
 @pytest.fixture
-def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
     """Starts gunicorn servers of the fleet app; stops them after the test and
     checks that no worker logged a traceback."""
-    started: list[Server] = []
+    started: list[Gunicorn] = []
 
-    def start(store_url: str, *, workers: int, preload: bool = False, **env: str) -> Server:
+    def start(store_url: str, *, workers: int, preload: bool = False, **env: str) -> Gunicorn:
         server = start_server(store_url, tmp_path, workers=workers, preload=preload, **env)
         started.append(server)
         return server

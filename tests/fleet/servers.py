@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
-from procs import GUNICORN_EXTRA, START_TIMEOUT, free_port, stop_process, wait_until
+from procs import GUNICORN_EXTRA, START_TIMEOUT, Gunicorn, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = "tests.fleet.fleetapp:create_app()"
@@ -31,27 +30,7 @@ def env_for(store_url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "FLEET_STORE": store_url, **extra}
 
 
-class Server:
-    """One gunicorn (one "host"): its master, port and log."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], port: int, log_path: Path, workers: int):
-        self.proc = proc
-        self.port = port
-        self.log_path = log_path
-        self.workers = workers
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def pids(self) -> set[int]:
-        """The workers gunicorn booted (its log names each)."""
-        return {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", self.log())}
-
-    def stop(self) -> None:
-        stop_process(self.proc)
-
-
-def start_server(store_url: str, log_dir: Path, *, workers: int, preload: bool = False, **env: str) -> Server:
+def start_server(store_url: str, log_dir: Path, *, workers: int, preload: bool = False, **env: str) -> Gunicorn:
     """``gunicorn -w N`` (plain: no config file, no hook) serving the fleet app."""
     port = free_port()
     log_path = log_dir / f"gunicorn-{port}.log"
@@ -64,7 +43,7 @@ def start_server(store_url: str, log_dir: Path, *, workers: int, preload: bool =
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(proc, port, log_path, workers)
+    server = Gunicorn(proc, port, log_path, workers)
 
     def ready() -> bool:
         if len(server.pids()) < workers:
@@ -109,7 +88,7 @@ def get(port: int, path: str, origin: str | None = None) -> tuple[int, str | Non
 class Prober:
     """Concurrent GETs of /api/pid over every server: which worker allows which origin."""
 
-    def __init__(self, servers: Iterable[Server]):
+    def __init__(self, servers: Iterable[Gunicorn]):
         self.servers = list(servers)
         self.workers = sum(s.workers for s in self.servers)
         self.pool = ThreadPoolExecutor(max_workers=2 * self.workers)

@@ -19,13 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
+from procs import Gunicorn
+
 from flask_gravicors.schema import load_config
 from flask_gravicors.store.sql import SqlStore
 
 from .conftest import ORIGIN
 from .fleetapp import config_for
 from .pgcluster import PgCluster
-from .servers import APP, Prober, Server, env_for, flask_cli, get
+from .servers import APP, Prober, env_for, flask_cli, get
 
 DEADLINE = 1.0  # seconds: every worker runs a saved version within this
 BAD = {"apis": [{"name": "api", "context_path": "/api", "cors": {"allow_origin": ["*"], "allow_credentials": True}}]}
@@ -78,7 +80,7 @@ def concurrent_applies(store_url: str, tmp_path: Path, expected: int) -> list[su
     return [subprocess.CompletedProcess(p.args, p.returncode, o, e) for p, (o, e) in zip(procs, outs, strict=True)]
 
 
-def scenario(store_url: str, servers: list[Server], tmp_path: Path) -> None:
+def scenario(store_url: str, servers: list[Gunicorn], tmp_path: Path) -> None:
     """What every fleet must do: seeded once, apply reaches every worker within 1 s,
     an invalid config changes nothing, of two concurrent saves one wins, rollback,
     status."""
@@ -121,18 +123,18 @@ def scenario(store_url: str, servers: list[Server], tmp_path: Path) -> None:
         prober.close()
 
 
-def test_sqlite_one_host_four_workers(sqlite_url: str, gunicorn: Callable[..., Server], tmp_path: Path) -> None:
+def test_sqlite_one_host_four_workers(sqlite_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: Path) -> None:
     scenario(sqlite_url, [gunicorn(sqlite_url, workers=4)], tmp_path)
 
 
-def test_postgresql_two_hosts_two_workers_each(pg_url: str, gunicorn: Callable[..., Server], tmp_path: Path) -> None:
+def test_postgresql_two_hosts_two_workers_each(pg_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: Path) -> None:
     # Both servers start together on the empty database: still seeded once.
     with ThreadPoolExecutor(2) as pool:
         servers = list(pool.map(lambda _: gunicorn(pg_url, workers=2), range(2)))
     scenario(pg_url, servers, tmp_path)
 
 
-def test_preload(sqlite_url: str, gunicorn: Callable[..., Server], tmp_path: Path) -> None:
+def test_preload(sqlite_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: Path) -> None:
     """``--preload`` loads the app in the master, then forks: each worker gets a
     watcher of its own, and the master never counts as a worker."""
     server = gunicorn(sqlite_url, workers=2, preload=True)
@@ -149,7 +151,7 @@ def test_preload(sqlite_url: str, gunicorn: Callable[..., Server], tmp_path: Pat
     assert server.proc.pid not in {pid for pid, _ in listed}
 
 
-def test_postgresql_outage(pg_cluster: PgCluster, pg_url: str, gunicorn: Callable[..., Server], tmp_path: Path) -> None:
+def test_postgresql_outage(pg_cluster: PgCluster, pg_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: Path) -> None:
     """PostgreSQL stopped for 10 s while clients send requests: none fails, the old
     config keeps serving, every worker logs the outage once and the recovery once,
     and a version saved after the restart reaches every worker."""

@@ -257,6 +257,7 @@ def test_a_worker_starting_during_an_outage(
         finally:
             pg_cluster.start()
         wait_for(lambda: allowed(app, "https://v2.example"), timeout=5)
+        wait_for(lambda: bool(messages(caplog, "reachable again")))  # logged right after
     assert len(messages(caplog, "unreachable at start, serving the app's own GRAVICORS")) == 1
     assert len(messages(caplog, "unreachable")) == 1  # not again by the watcher
     assert len(messages(caplog, "reachable again")) == 1

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from procs import GUNICORN_EXTRA, START_TIMEOUT, free_port, in_ci, stop_process, wait_until
+from procs import GUNICORN_EXTRA, START_TIMEOUT, Gunicorn, free_port, in_ci, stop_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,20 +122,6 @@ def redis_url(redis_server: RedisServer) -> str:
 
 #: The sample app (its ``public`` API reads GRAVICORS_SAMPLE_RATE_LIMIT/_PERIOD/_STORAGE).
 SAMPLE_APP = "sample_app.api:create_app()"
-
-
-class Gunicorn:
-    def __init__(self, proc: subprocess.Popen[bytes], port: int, log_path: Path, workers: int):
-        self.proc = proc
-        self.port = port
-        self.log_path = log_path
-        self.workers = workers
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def booted_workers(self) -> int:
-        return self.log().count("Booting worker with pid")
 
 
 @pytest.fixture
