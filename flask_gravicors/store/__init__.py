@@ -37,6 +37,11 @@ class StoreError(RuntimeError):
     """The store cannot do what was asked: unreachable, missing extra, schema too new..."""
 
 
+class SchemaError(StoreError):
+    """The store's tables were made by a newer flask_gravicors (a schema step this
+    one does not know): a deployment error, refused at start."""
+
+
 class VersionConflict(StoreError):
     """A save expected ``expected`` to be the newest version, and it no longer is.
 
@@ -120,6 +125,7 @@ __all__ = [
     "SOURCES",
     "LIVE_SECONDS",
     "StoreError",
+    "SchemaError",
     "VersionConflict",
     "VersionNotFound",
     "Version",

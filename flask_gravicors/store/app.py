@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from ..errors import ConfigError
-from . import LIVE_SECONDS, StoreError, Version, VersionNotFound, Worker, open_store
+from . import LIVE_SECONDS, SchemaError, StoreError, Version, VersionNotFound, Worker, open_store
 from .diff import Change, diff_configs, printable
 
 if TYPE_CHECKING:
@@ -155,6 +155,8 @@ class AppStore:
         """
         try:
             return self._startup(given)
+        except SchemaError:
+            raise  # not an outage: this code is older than the store's tables
         except StoreError as err:
             log.error(
                 "store %s unreachable at start, serving the app's own GRAVICORS until it is back: %s",

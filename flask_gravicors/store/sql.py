@@ -47,6 +47,7 @@ from . import (
     MAX_AUTHOR,
     MAX_COMMENT,
     SOURCES,
+    SchemaError,
     StoreError,
     Version,
     VersionConflict,
@@ -268,7 +269,7 @@ class SqlStore:
             applied = set(conn.scalars(select(schema_steps.c.step)))
             unknown = sorted(applied - known)
             if unknown:
-                raise StoreError(
+                raise SchemaError(
                     f"store {self.url_text} has schema step(s) {unknown} that this flask_gravicors does not know: "
                     "a newer flask_gravicors upgraded it; upgrade this one too"
                 )

@@ -18,9 +18,9 @@ from flask import Flask
 from sqlalchemy import insert
 
 from flask_gravicors import ConfigError
-from flask_gravicors.store import VersionConflict
+from flask_gravicors.store import SchemaError, VersionConflict
 from flask_gravicors.store.app import CLI_MARK, AppStore, serving_process
-from flask_gravicors.store.tables import versions
+from flask_gravicors.store.tables import schema_steps, versions
 
 from .conftest import CONFIG, ORIGIN
 from .fleetapp import config_for
@@ -274,3 +274,12 @@ def test_an_empty_store_down_at_start_is_seeded_when_back(
     wait_for(lambda: store_of(app).applied == 1, timeout=5)
     (version,) = store_of(app).history()
     assert (version.number, version.source, version.config) == (1, "init", CONFIG)
+
+
+def test_a_store_from_a_newer_version_stops_the_start(sqlite_url: str, make_app: Callable[..., Flask]) -> None:
+    """Not an outage to wait out: older code must not run against newer tables."""
+    first = make_app(sqlite_url)
+    with store_of(first).sql.engine.begin() as conn:
+        conn.execute(insert(schema_steps).values(step=99, name="from the future", applied_at=0))
+    with pytest.raises(SchemaError, match="newer flask_gravicors"):
+        make_app(sqlite_url)
