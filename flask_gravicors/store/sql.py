@@ -171,7 +171,10 @@ class SqlStore:
             if path and not os.path.exists(path):
                 # The config may hold secrets (API keys): only its owner reads the file
                 # (SQLite gives the -wal and -shm files the same mode).
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                try:
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                except OSError as err:
+                    raise StoreError(f"store {self.url_text}: cannot create the file: {err}") from None
             engine = create_engine(self.url, connect_args={"timeout": self._timeout})
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)

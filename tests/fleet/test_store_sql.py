@@ -315,6 +315,11 @@ def test_an_in_memory_sqlite_store_is_refused() -> None:
         SqlStore("sqlite://", validate)
 
 
+def test_a_sqlite_file_that_cannot_be_made(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot create the file"):
+        SqlStore(f"sqlite:///{tmp_path}/no/such/folder/store.db", validate)
+
+
 def test_the_sqlite_file_is_private(tmp_path: Path) -> None:
     """The config may hold API keys: only the owner may read the file."""
     new_store(f"sqlite:///{tmp_path}/store.db")
