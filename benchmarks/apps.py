@@ -7,6 +7,7 @@ the wrk mode serves them.
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 from flask import Flask
@@ -119,6 +120,16 @@ TWO_POLICIES = [{"name": "api-key", "config": {"keys": [API_KEY]}}, {"name": "be
 TWO_NOOP_POLICIES = [{"name": "bench-pass"}, {"name": "bench-pass"}]
 
 
+_STORE_DIRS: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def store_url() -> str:
+    """A new SQLite config store in a folder removed when the process ends."""
+    folder = tempfile.TemporaryDirectory(prefix="gravicors-bench-")
+    _STORE_DIRS.append(folder)
+    return f"sqlite:///{folder.name}/store.db"
+
+
 def make_app(
     variant: str,
     origins: list[str] | None = None,
@@ -126,8 +137,9 @@ def make_app(
     policies: list[dict[str, Any]] | None = None,
     neighbour_policies: list[dict[str, Any]] | None = None,
 ) -> Flask:
-    """``variant``: ``bare``, ``bare-hook``, ``bare-headers``, ``flask-cors``, ``gravicors`` or ``gravicors-nochain``
-    (flask_gravicors with its policy hooks removed from Flask: "no chain at all").
+    """``variant``: ``bare``, ``bare-hook``, ``bare-headers``, ``flask-cors``, ``gravicors``, ``gravicors-nochain``
+    (flask_gravicors with its policy hooks removed from Flask: "no chain at all") or ``gravicors-store``
+    (flask_gravicors whose config comes from a SQLite config store, its watcher thread polling it).
     ``neighbour_policies`` adds a second API, ``/other``, with those policies."""
     app = make_base_app()
     if variant == "bare":
@@ -163,6 +175,8 @@ def make_app(
     api_list = [gravicors_api(origins, policies)]
     if neighbour_policies:
         api_list.append({**gravicors_api(origins, neighbour_policies), "name": "other", "context_path": "/other"})
+    if variant == "gravicors-store":
+        app.config["GRAVICORS_STORE"] = store_url()
     GraviCORS(app, apis=api_list, plugins=[_PassPlugin])
     if variant == "gravicors-nochain":
         from flask_gravicors import extension
@@ -172,7 +186,7 @@ def make_app(
             hooks[:] = [f for f in hooks if f is not getattr(extension, hook, None)]
             if not hooks:
                 funcs.pop(None, None)
-    elif variant != "gravicors":
+    elif variant not in ("gravicors", "gravicors-store"):
         raise ValueError(variant)
     return app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from flask import Flask, Response, current_app, has_app_context, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -17,6 +17,10 @@ from .plugins import collect_policies, make_plugin_manager
 from .policy import Policy
 from .schema import load_config, policy_failure, read_config
 from .wsgi import REQUEST_KEY, CorsMiddleware, RequestState
+
+if TYPE_CHECKING:
+    from .store import Version
+    from .store.app import AppStore
 
 log = logging.getLogger("flask_gravicors")
 
@@ -160,6 +164,8 @@ class GraviCORS:
         # The raw config (as read, before validation) each app runs: what
         # ``running_config`` returns and ``flask gravicors check`` re-checks.
         self._raw: weakref.WeakKeyDictionary[Flask, Any] = weakref.WeakKeyDictionary()
+        # The config store of each app that has one (GRAVICORS_STORE).
+        self._stores: weakref.WeakKeyDictionary[Flask, AppStore] = weakref.WeakKeyDictionary()
         if app is not None:
             self.init_app(app)
 
@@ -177,11 +183,30 @@ class GraviCORS:
         Reads ``app.config["GRAVICORS"]``: ``{"apis": [...]}`` or the path of a JSON
         file holding it (ignored when ``apis=`` was given to the constructor).
         Raises :class:`ConfigError` naming every problem; the app is left untouched.
+
+        With ``app.config["GRAVICORS_STORE"]`` (a SQLAlchemy URL, see
+        :mod:`flask_gravicors.store`) the store's newest version runs instead (an
+        empty store is seeded with the config above), and in a serving process a
+        watcher applies each new version. Also read then:
+        ``GRAVICORS_STORE_WATCH`` (force the watcher on or off) and
+        ``GRAVICORS_STORE_POLL_INTERVAL`` (seconds, default 0.25).
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("flask_gravicors is already initialised on this app; call init_app once per app")
         raw = read_config({"apis": list(self._apis)} if self._apis is not None else app.config.get("GRAVICORS"))
-        runtime = self._compile(raw, app)
+        store = None
+        if app.config.get("GRAVICORS_STORE"):
+            from .store.app import AppStore
+
+            store = AppStore.for_app(self, app)
+            try:
+                raw = store.startup(raw)
+                runtime = self._compile(raw, app)
+            except BaseException:
+                store.close()
+                raise
+        else:
+            runtime = self._compile(raw, app)
         middleware = CorsMiddleware(app.wsgi_app, runtime)
         # The bound method, not the instance: Flask calls app.wsgi_app on every
         # request, and calling an instance goes through type-slot dispatch (about
@@ -191,31 +216,72 @@ class GraviCORS:
         self._middlewares[app] = middleware
         self._raw[app] = raw
         _install_hooks(app, runtime)
+        if store is not None:
+            self._stores[app] = store
+            store.start()
 
-    def reconfigure(self, new_config: Any, app: Flask | None = None) -> None:
-        """Validate ``new_config`` and swap it in atomically for ``app``.
-
-        ``app`` defaults to the current app, or to the only app this instance serves.
-        A request sees the old or the new config, never a mix (one reference is
-        swapped, and each request reads it once). A bad config raises
-        :class:`ConfigError` and the old one stays.
-        """
+    def _app_for(self, app: Flask | None, what: str) -> Flask:
+        """``app``, else the current app, else the only app this instance serves."""
         if app is None:
             if has_app_context():
                 app = current_app._get_current_object()  # type: ignore[attr-defined]
             elif len(self._middlewares) == 1:
                 app = next(iter(self._middlewares.keys()))
             else:
-                raise RuntimeError("reconfigure() needs app= when this GraviCORS serves several apps")
-        middleware = self._middlewares.get(app)  # type: ignore[arg-type]
-        if middleware is None:
+                raise RuntimeError(f"{what} needs app= when this GraviCORS serves several apps")
+        if app not in self._middlewares:
             raise RuntimeError("flask_gravicors is not initialised on this app")
-        raw = read_config(new_config)
-        runtime = self._compile(raw, app)  # type: ignore[arg-type]
+        return app  # type: ignore[return-value]
+
+    def reconfigure(
+        self,
+        new_config: Any,
+        app: Flask | None = None,
+        *,
+        author: str = "api",
+        comment: str = "",
+        expected_version: int | None = None,
+        source: str = "api",
+    ) -> Version | None:
+        """Validate ``new_config`` and swap it in atomically for ``app``.
+
+        ``app`` defaults to the current app, or to the only app this instance serves.
+        A request sees the old or the new config, never a mix (one reference is
+        swapped, and each request reads it once). A bad config raises
+        :class:`ConfigError` and the old one stays.
+
+        With a store, the config is saved as a new version first (``author``,
+        ``comment``, ``expected_version`` and ``source`` as for
+        :meth:`AppStore.save <flask_gravicors.store.app.AppStore.save>`), and
+        returned; every worker applies it.
+        """
+        app = self._app_for(app, "reconfigure()")
+        store = self._stores.get(app)
+        if store is not None:
+            version = store.save(new_config, author=author, comment=comment, expected_version=expected_version, source=source)
+            store.apply(version, raise_errors=True)
+            return version
+        self._swap(app, read_config(new_config))
+        return None
+
+    def _swap(self, app: Flask, raw: Any) -> None:
+        """Compile ``raw`` and swap it in for ``app`` (reconfigure, and the store's
+        watcher applying a saved version)."""
+        runtime = self._compile(raw, app)
         # Hooks first, then the swap: a request that sees the new config finds them.
-        _install_hooks(app, runtime)  # type: ignore[arg-type]
-        middleware.runtime = runtime
-        self._raw[app] = raw  # type: ignore[index]
+        _install_hooks(app, runtime)
+        self._middlewares[app].runtime = runtime
+        self._raw[app] = raw
+
+    @property
+    def store(self) -> AppStore | None:
+        """The config store of the current app (or of the only app this instance
+        serves); ``None`` when it has no ``GRAVICORS_STORE``."""
+        return self._stores.get(self._app_for(None, "store"))
+
+    def store_for(self, app: Flask) -> AppStore | None:
+        """The config store of ``app``; ``None`` when it has no ``GRAVICORS_STORE``."""
+        return self._stores.get(app)
 
     def running_config(self, app: Flask) -> Any:
         """The config ``app`` runs, as it was given (read from its file when it
@@ -225,6 +291,10 @@ class GraviCORS:
             return self._raw[app]
         except KeyError:
             raise RuntimeError("flask_gravicors is not initialised on this app") from None
+
+    def runtime_for(self, app: Flask) -> Runtime:
+        """The compiled snapshot ``app`` runs now (``flask gravicors routes`` reads it)."""
+        return self._middlewares[app].runtime
 
     def _compile(self, raw: Any, app: Flask) -> Runtime:
         config = load_config(raw, self.policies)

@@ -6,6 +6,11 @@
 * ``events``: a Server-Sent Events stream on an ``sse`` entrypoint.
 * ``chat``: a websocket-only API; its cors block is enabled but never applied
   (flask_gravicors logs a warning at start, as Gravitee's console does).
+
+The config lives in a SQLite config store in the instance folder
+(``instance/gravicors.db``; ``GRAVICORS_SAMPLE_STORE`` names another store): the
+first start saves the config below as version 1, and from then on the store's
+newest version runs (``flask --app sample_app.api gravicors history``).
 """
 
 from __future__ import annotations
@@ -83,9 +88,19 @@ def sample_config() -> dict[str, Any]:
     }
 
 
+def store_url(app: Flask) -> str:
+    """``GRAVICORS_SAMPLE_STORE``, else a SQLite file in the app's instance folder."""
+    given = os.environ.get("GRAVICORS_SAMPLE_STORE")
+    if given:
+        return given
+    os.makedirs(app.instance_path, exist_ok=True)
+    return "sqlite:///" + os.path.join(app.instance_path, "gravicors.db")
+
+
 def create_app() -> Flask:
     app = Flask(__name__)
     app.config["GRAVICORS"] = sample_config()
+    app.config["GRAVICORS_STORE"] = store_url(app)
 
     @app.get("/orders")
     def list_orders() -> Any:

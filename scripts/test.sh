@@ -5,10 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System parts the tests drive for real: Debian's Chromium (browser suite),
-# redis-server (rate-limit plugin) and graphviz (docs). Installed only when missing.
+# redis-server (rate-limit plugin), PostgreSQL's server (config store; its
+# binaries live in /usr/lib/postgresql/<version>/bin) and graphviz (docs).
+# Installed only when missing.
 missing=()
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 # Graphviz's dot renders the docs' diagrams (tests/test_docs.py builds the docs).
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 if ((${#missing[@]})); then

@@ -209,7 +209,12 @@ def test_readme_samples_run() -> None:
 
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 250
-    example, kit_test = re.findall(r"```python\n(.*?)```", readme, re.S)
+    example, fleet, kit_test = re.findall(r"```python\n(.*?)```", readme, re.S)
+    # The fleet snippet only names config keys: each one is a key init_app reads.
+    from flask_gravicors.extension import GraviCORS
+
+    assert set(re.findall(r'app\.config\["(\w+)"\]', fleet)) == {"GRAVICORS_STORE"}
+    assert "GRAVICORS_STORE" in (GraviCORS.init_app.__doc__ or "")
     namespace: dict[str, object] = {"__name__": "readme_example"}
     exec(example, namespace)
     assert "gravicors" in namespace["app"].extensions  # type: ignore[attr-defined]

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Iterator
 
 import pytest
 from flask import Flask
 
-from sample_app.api import PAGE_ORIGINS, create_app
+from sample_app.api import PAGE_ORIGINS, create_app, sample_config
 from sample_app.page import create_page_app
 
 PAGE = PAGE_ORIGINS[0]
 
 
+@pytest.fixture(autouse=True)
+def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sample app keeps its config in a store: a fresh one per test.
+    monkeypatch.setenv("GRAVICORS_SAMPLE_STORE", f"sqlite:///{tmp_path}/gravicors.db")
+
+
 @pytest.fixture
-def api() -> Flask:
-    return create_app()
+def api() -> Iterator[Flask]:
+    app = create_app()
+    yield app
+    app.extensions["gravicors"].store_for(app).close()
 
 
 # (method, path, request headers, status, Access-Control-Allow-Origin)
@@ -46,10 +56,18 @@ def test_sse_stream(api: Flask) -> None:
 
 def test_websocket_only_api_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="flask_gravicors"):
-        create_app()
+        app = create_app()
+    app.extensions["gravicors"].store_for(app).close()
     assert any("gravicors.W001" in r.getMessage() and "chat" in r.getMessage() for r in caplog.records)
 
 
 def test_page_points_at_the_api_origin() -> None:
     html = create_page_app("http://127.0.0.1:5001").test_client().get("/").get_data(as_text=True)
     assert 'const API = "http://127.0.0.1:5001"' in html and "{{API_ORIGIN}}" not in html
+
+
+def test_config_lives_in_the_store(api: Flask) -> None:
+    """The first start saved the sample config as version 1; the store's version is what runs."""
+    store = api.extensions["gravicors"].store_for(api)
+    (version,) = store.history()
+    assert (version.number, version.source, version.config) == (1, "init", sample_config())

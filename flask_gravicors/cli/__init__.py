@@ -10,22 +10,39 @@ Conventions, shared by every command (one module per area of commands):
 
 * stdout carries the command's result only (JSON, a version number, a table);
   logs, warnings and problems go to stderr;
-* exit status 0 ok, 1 invalid config, 2 conflict or not found.
+* exit status 0 ok, 1 invalid config, 2 conflict or not found, 3 (``status``)
+  not every live worker runs the newest version, 4 the store is unreachable.
 """
 
 from __future__ import annotations
 
+import click
 from flask.cli import AppGroup
+
+from ..store.app import CLI_MARK
 
 #: Exit statuses shared by every command.
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_CONFLICT = 2
+EXIT_NOT_LIVE = 3
+EXIT_UNAVAILABLE = 4
 
-gravicors = AppGroup("gravicors", help="flask_gravicors: check and inspect CORS and policy configs, start a policy plugin.")
+
+@click.pass_context
+def _mark_cli(ctx: click.Context) -> None:
+    # Runs before a subcommand loads the app: an app that init_app's in this
+    # process sees the mark and starts no watcher (a command serves nothing and
+    # never registers as a worker).
+    ctx.meta[CLI_MARK] = True
+
+
+gravicors = AppGroup("gravicors", callback=_mark_cli, help="flask_gravicors: check, save and inspect CORS and policy configs, start a policy plugin.")
 
 # Each module adds its commands to the group (imported for that effect).
 from . import config as _config  # noqa: E402,F401
+from . import routes as _routes  # noqa: E402,F401
+from . import store as _store  # noqa: E402,F401
 from . import scaffold as _scaffold  # noqa: E402,F401
 
-__all__ = ["gravicors", "EXIT_OK", "EXIT_INVALID", "EXIT_CONFLICT"]
+__all__ = ["gravicors", "EXIT_OK", "EXIT_INVALID", "EXIT_CONFLICT", "EXIT_NOT_LIVE", "EXIT_UNAVAILABLE"]

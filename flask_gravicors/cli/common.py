@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import sys
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import NoAppException, ScriptInfo
 
 from ..errors import ConfigError
+from ..store import StoreError, VersionConflict, VersionNotFound
+from . import EXIT_CONFLICT, EXIT_INVALID, EXIT_UNAVAILABLE
 
 if TYPE_CHECKING:
     from ..extension import GraviCORS
@@ -48,3 +52,42 @@ def default_policies() -> Any:
     from ..extension import GraviCORS
 
     return GraviCORS().policies
+
+
+def load_app() -> Flask:
+    """The app ``--app`` / ``FLASK_APP`` names (loaded here, inside the caller's
+    error handling, rather than by ``with_appcontext`` before it)."""
+    app = optional_app()
+    if app is None:
+        raise click.UsageError("no app: give --app (or set FLASK_APP)")
+    return app
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """A plain table on stdout, as ``flask routes`` prints one: a header, a rule,
+    one line per row, columns as wide as their widest cell (cells must be
+    printable: see :func:`~flask_gravicors.store.diff.printable`)."""
+    lines = [list(header), *(list(row) for row in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    lines.insert(1, ["-" * w for w in widths])
+    for line in lines:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+@contextmanager
+def outcomes() -> Iterator[None]:
+    """The exit statuses: 1 invalid config (its problems on stderr), 2 conflict or
+    not found, 4 store unreachable; a bad option value is a usage error."""
+    try:
+        yield
+    except ConfigError as err:
+        echo_problems(err)
+        sys.exit(EXIT_INVALID)
+    except (VersionConflict, VersionNotFound) as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_CONFLICT)
+    except StoreError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)
+    except ValueError as err:  # author, comment
+        raise click.UsageError(str(err)) from None

@@ -9,7 +9,7 @@ import click
 from ..errors import ConfigError
 from ..schema import load_config
 from . import EXIT_INVALID, gravicors
-from .common import default_policies, echo_problems, extension_of, optional_app
+from .common import default_policies, echo_problems, extension_of, optional_app, outcomes
 
 
 @gravicors.command("check", with_appcontext=False)
@@ -19,15 +19,23 @@ def check(file: str | None) -> None:
 
     Every problem goes to stderr with its path, rule id and hint; exit status 1
     when there is any. With an app (--app), its plugins' policies are the ones
-    checked against; without, the installed ones.
+    checked against; without, the installed ones. Without FILE, an app with a
+    config store has its store's newest version checked.
     """
     app = optional_app()
+    what = "config"
     if file is None:
         if app is None:
             raise click.UsageError("give FILE, or an app (--app) whose config to check")
         ext = extension_of(app)
         raw = ext.running_config(app)
         policies = ext.policies
+        store = ext.store_for(app)
+        if store is not None:
+            with outcomes():
+                newest = store.current()
+            if newest is not None:
+                raw, what = newest.config, f"version {newest.number}"
     else:
         raw = file
         policies = extension_of(app).policies if app is not None and "gravicors" in app.extensions else default_policies()
@@ -36,4 +44,4 @@ def check(file: str | None) -> None:
     except ConfigError as err:
         echo_problems(err)
         sys.exit(EXIT_INVALID)
-    click.echo("ok", err=True)
+    click.echo("ok" if what == "config" else f"{what}: ok", err=True)

@@ -10,54 +10,17 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+from procs import GUNICORN_EXTRA, START_TIMEOUT, Gunicorn, free_port, in_ci, stop_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 REDIS_PASSWORD = "s3cret-pw"
-START_TIMEOUT = 20.0  # seconds a server gets to come up
-STOP_TIMEOUT = 10.0
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[Any] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what}: the process exited with {proc.returncode}")
-        if check():
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: not ready after {timeout} s")
-        time.sleep(0.05)
-
-
-def stop_process(proc: subprocess.Popen[Any]) -> None:
-    """SIGTERM, a bounded wait, then SIGKILL: only the process we started."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(STOP_TIMEOUT)
 
 
 class RedisServer:
@@ -161,33 +124,6 @@ def redis_url(redis_server: RedisServer) -> str:
 SAMPLE_APP = "sample_app.api:create_app()"
 
 
-def _gunicorn_extra_args() -> list[str]:
-    try:
-        from gunicorn.config import KNOWN_SETTINGS
-    except ImportError:
-        return []
-    # gunicorn >= 24 opens a control socket at one fixed path per user
-    # (~/.gunicorn/gunicorn.ctl): parallel test servers must not share it.
-    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
-
-
-GUNICORN_EXTRA = _gunicorn_extra_args()
-
-
-class Gunicorn:
-    def __init__(self, proc: subprocess.Popen[bytes], port: int, log_path: Path, workers: int):
-        self.proc = proc
-        self.port = port
-        self.log_path = log_path
-        self.workers = workers
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def booted_workers(self) -> int:
-        return self.log().count("Booting worker with pid")
-
-
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
     """Starts ``gunicorn -w 4`` on the sample app with the given env; stops it at the end."""
@@ -199,6 +135,8 @@ def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
         log_path = tmp_path / f"gunicorn-{port}.log"
         logs.append(log_path)
         full_env = {**os.environ, **env}
+        # A config store of its own: the sample app seeds it from this env's config.
+        full_env.setdefault("GRAVICORS_SAMPLE_STORE", f"sqlite:///{tmp_path}/store-{port}.db")
         full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         with open(log_path, "wb") as log_file:
             proc = subprocess.Popen(

@@ -1,0 +1,376 @@
+"""An app's store in one process: :class:`AppStore`, what ``GraviCORS.store`` returns.
+
+It joins the shared versions (:class:`~flask_gravicors.store.sql.SqlStore`) to
+this process: which version it runs, the one it refused, and (in a serving
+process) the watcher that applies new versions and reports to the worker
+registry (:mod:`.watcher`). Applying a version calls the extension's swap, the
+same compile-and-swap ``reconfigure`` uses, without saving again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any, Callable
+
+import click
+
+from ..errors import ConfigError
+from . import LIVE_SECONDS, SchemaError, StoreError, Version, VersionNotFound, Worker, open_store
+from .diff import Change, diff_configs, printable
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from ..extension import GraviCORS
+    from .sql import SqlStore
+    from .watcher import Watcher
+
+log = logging.getLogger("flask_gravicors.store")
+
+#: Set in a click context's ``meta`` by the ``flask gravicors`` group: the process
+#: runs a command, serves nothing, and never registers as a worker.
+CLI_MARK = "flask_gravicors.cli"
+
+#: Seconds between two polls of the newest version (on PostgreSQL a NOTIFY also
+#: wakes the watcher at once): applied everywhere well within 1 s.
+POLL_INTERVAL = 0.25
+#: Seconds between two heartbeats of a worker (a worker unseen for 10 s is not live).
+HEARTBEAT_INTERVAL = 2.0
+#: Seconds between two attempts to reach the store while it is down.
+RETRY_INTERVAL = 0.5
+
+
+def serving_process(config: Any) -> bool:
+    """Whether this process serves requests, so runs a watcher and registers.
+
+    Not under the ``flask gravicors`` commands (whatever the setting); else
+    ``GRAVICORS_STORE_WATCH`` when set; else yes, unless a ``flask`` command other
+    than ``run`` is running (``flask shell``, ``flask routes``...): gunicorn,
+    uwsgi, ``flask run`` and ``app.run()`` serve.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(CLI_MARK):
+        return False
+    setting = config.get("GRAVICORS_STORE_WATCH")
+    if setting is not None:
+        return bool(setting)
+    return ctx is None or ctx.command.name == "run"
+
+
+def one_line(err: BaseException) -> str:
+    """An error as one printable line (a config's problems joined with '; ')."""
+    if isinstance(err, ConfigError):
+        return printable("; ".join(str(p) for p in err.problems))
+    return printable(" ".join(str(err).split()) or type(err).__name__)
+
+
+class AppStore:
+    """The store of one app, seen from this process.
+
+    Shared by the fleet: :meth:`current`, :meth:`get`, :meth:`history`,
+    :meth:`save`, :meth:`rollback`, :meth:`workers`, :meth:`diff`. This process's:
+    :attr:`applied` (the version it runs), :attr:`refused`.
+    """
+
+    def __init__(
+        self,
+        sql: SqlStore,
+        swap: Callable[[dict[str, Any]], None],
+        *,
+        serving: bool,
+        poll_interval: float = POLL_INTERVAL,
+    ):
+        self.sql = sql
+        self._swap = swap
+        #: This process serves requests: it watches the store and registers.
+        self.serving = serving
+        self.poll_interval = poll_interval
+        self.heartbeat_interval = HEARTBEAT_INTERVAL
+        self.retry_interval = RETRY_INTERVAL
+        #: The version this process runs (None: the app's own config; no version).
+        self.applied: int | None = None
+        #: (number, reason) of the newest version this process refused to run.
+        self.refused: tuple[int, str] | None = None
+        #: Held while a version is applied (and across a fork, see .watcher).
+        self.lock = threading.Lock()
+        #: Held by the watcher while it talks to the database (and across a fork:
+        #: a fork in the middle would leave the driver's locks held in the child).
+        self.io_lock = threading.Lock()
+        #: Set in a process that forked after loading the app (a pre-fork server's
+        #: master, e.g. gunicorn --preload): its children serve, it does not register.
+        self.forked_children = False
+        self.registered = False
+        #: A heartbeat is due now (something changed since the last one).
+        self.report_due = True
+        #: The version the registry last heard of from this process.
+        self._reported: int | None = None
+        #: The store was unreachable at start: the app's own config runs, and the
+        #: watcher creates the tables and seeds (the ``GRAVICORS`` kept here) first.
+        self.down_at_start = False
+        self._pending_seed: tuple[Any] | None = None
+        self.host = socket.gethostname()
+        self.watcher: Watcher | None = None
+
+    @classmethod
+    def for_app(cls, ext: GraviCORS, app: Flask) -> AppStore:
+        """The store ``app.config["GRAVICORS_STORE"]`` names, validating with the
+        app's policies and applying through ``ext``'s swap."""
+        app_ref = weakref.ref(app)
+        ext_ref = weakref.ref(ext)
+
+        def validate(raw: Any) -> Any:
+            from ..schema import load_config
+
+            live = ext_ref()
+            if live is None:
+                raise RuntimeError("the GraviCORS of this store is gone")
+            return load_config(raw, live.policies)
+
+        def swap(raw: dict[str, Any]) -> None:
+            live_app, live_ext = app_ref(), ext_ref()
+            if live_app is None or live_ext is None:
+                raise RuntimeError("the app of this store is gone")
+            live_ext._swap(live_app, raw)
+
+        poll_interval = float(app.config.get("GRAVICORS_STORE_POLL_INTERVAL", POLL_INTERVAL))
+        if not 0.01 <= poll_interval <= 60:
+            raise ValueError("GRAVICORS_STORE_POLL_INTERVAL must be from 0.01 to 60 seconds")
+        sql = open_store(str(app.config["GRAVICORS_STORE"]), validate)
+        return cls(sql, swap, serving=serving_process(app.config), poll_interval=poll_interval)
+
+    # -- start-up -------------------------------------------------------------------
+
+    def startup(self, given: Any) -> Any:
+        """At ``init_app``: create or upgrade the tables, seed an empty store with
+        ``given`` (the app's ``GRAVICORS``), and return the config to run: the
+        newest valid version (``given`` when there is none).
+
+        When the store cannot be reached, ``given`` runs meanwhile (refusing to
+        start would be worse: a gunicorn worker that fails to boot stops the whole
+        server), and the watcher does the rest as soon as it can.
+        """
+        try:
+            return self._startup(given)
+        except SchemaError:
+            raise  # not an outage: this code is older than the store's tables
+        except StoreError as err:
+            log.error(
+                "store %s unreachable at start, serving the app's own GRAVICORS until it is back: %s",
+                self.sql.url_text,
+                one_line(err),
+            )
+            self.down_at_start = True
+            self._pending_seed = (given,)
+            return given
+
+    def _startup(self, given: Any) -> Any:
+        from .sql import canonical
+
+        self.sql.migrate()
+        current, seeded = self.sql.seed(given)
+        if not seeded and given is not None:
+            try:
+                differs = canonical(given) != current.config
+            except ConfigError:
+                differs = True
+            if differs:
+                log.warning(
+                    "GRAVICORS differs from the store's version %d, which is what runs (store %s); "
+                    "save it with `flask gravicors apply` to run it",
+                    current.number,
+                    self.sql.url_text,
+                )
+        # A version written around the checks (by hand) may be invalid: run the
+        # newest valid one, and report the newest refused.
+        newest_refused = None
+        number = current.number
+        while number >= 1:
+            try:
+                version = current if number == current.number else self.sql.get(number)
+            except VersionNotFound:  # a gap left by hand
+                number -= 1
+                continue
+            try:
+                self.sql.validate(version.config)
+            except ConfigError as err:
+                self._refuse(version.number, err)
+                newest_refused = newest_refused or self.refused
+                number -= 1
+                continue
+            self.applied = version.number
+            self.refused = newest_refused
+            return version.config
+        self.refused = newest_refused
+        log.error("no version in store %s is valid: running the app's own GRAVICORS", self.sql.url_text)
+        return given
+
+    def start(self) -> None:
+        """Start this process's watcher (serving processes only)."""
+        if self.serving:
+            from .watcher import start_watcher
+
+            start_watcher(self)
+
+    def close(self) -> None:
+        """Stop the watcher, leave the worker registry, close the connections."""
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        if self.registered:
+            try:
+                self.sql.deregister(self.host, os.getpid())
+            except Exception:
+                pass
+            self.registered = False
+        self.sql.dispose()
+
+    # -- this process -------------------------------------------------------------
+
+    def _refuse(self, number: int, err: BaseException) -> None:
+        if self.refused is None or self.refused[0] != number:
+            running = "the app's own config" if self.applied is None else f"version {self.applied}"
+            log.error("refused version %d of store %s, keeps running %s: %s", number, self.sql.url_text, running, one_line(err))
+        self.refused = (number, one_line(err)[:500])
+        self.report_due = True
+
+    def apply(self, version: Version, *, raise_errors: bool = False) -> bool:
+        """Run ``version`` in this process unless it runs the same or a newer one.
+
+        A version that fails to compile is refused: logged once, reported in the
+        worker registry, and the running config stays. True when applied.
+        """
+        with self.lock:
+            if self.applied is not None and version.number <= self.applied:
+                return False
+            if self.refused is not None and self.refused[0] == version.number and not raise_errors:
+                return False
+            try:
+                self._swap(version.config)
+            except Exception as err:
+                self._refuse(version.number, err)
+                if raise_errors:
+                    raise
+                return False
+            self.applied = version.number
+            if self.refused is not None and self.refused[0] < version.number:
+                self.refused = None
+            self.report_due = True
+        log.info("applied version %d (by %s, source %s)", version.number, printable(version.author), printable(version.source))
+        return True
+
+    def poll(self) -> None:
+        """Apply the newest version if this process runs an older one (first
+        finishing the start-up the store's outage interrupted)."""
+        if self._pending_seed is not None:
+            self.sql.migrate()
+            self.sql.seed(self._pending_seed[0])
+            self._pending_seed = None
+        latest = self.sql.latest_number()
+        if latest is None or (self.applied is not None and latest <= self.applied):
+            return
+        if self.refused is not None and self.refused[0] == latest:
+            return
+        self.apply(self.sql.get(latest))
+
+    @property
+    def registering(self) -> bool:
+        return self.serving and not self.forked_children
+
+    def report(self) -> None:
+        """Heartbeat: this worker's row in the registry (or its removal, in a
+        process that turned out to be a pre-fork master)."""
+        if not self.registering:
+            if self.registered:
+                self.sql.deregister(self.host, os.getpid())
+                self.registered = False
+            return
+        self.report_due = False
+        version, refused = self.applied, self.refused
+        try:
+            self.sql.heartbeat(
+                self.host,
+                os.getpid(),
+                version=version,
+                applied_now=not self.registered or version != self._reported,
+                refused_version=None if refused is None else refused[0],
+                refused_error=None if refused is None else refused[1],
+            )
+        except BaseException:
+            self.report_due = True
+            raise
+        self.registered = True
+        self._reported = version
+
+    # -- the fleet's ----------------------------------------------------------------
+
+    def current(self) -> Version | None:
+        """The newest version (``None``: the store is empty)."""
+        return self.sql.current()
+
+    def get(self, number: int) -> Version:
+        """Version ``number``; :class:`~flask_gravicors.store.VersionNotFound` when there is none."""
+        return self.sql.get(number)
+
+    def history(self, limit: int | None = None) -> list[Version]:
+        """Versions, newest first; each with ``changed``, the APIs it changed."""
+        return self.sql.history(limit)
+
+    def save(
+        self,
+        config: Any,
+        *,
+        author: str,
+        expected_version: int | None = None,
+        comment: str = "",
+        source: str = "api",
+    ) -> Version:
+        """Validate ``config`` with the app's policies and save it as a new version.
+
+        Raises :class:`~flask_gravicors.errors.ConfigError` (invalid: nothing
+        saved) or :class:`~flask_gravicors.store.VersionConflict`
+        (``expected_version`` is no longer the newest: nothing saved). Every
+        serving process applies it within a second; this one at once.
+        """
+        version = self.sql.save(config, author=author, expected_version=expected_version, comment=comment, source=source)
+        if self.serving:
+            self.apply(version)
+        return version
+
+    def rollback(
+        self,
+        number: int,
+        *,
+        author: str,
+        comment: str | None = None,
+        expected_version: int | None = None,
+        source: str = "api",
+    ) -> Version:
+        """Save version ``number``'s config again, as a new version."""
+        old = self.sql.get(number)
+        return self.save(
+            old.config,
+            author=author,
+            expected_version=expected_version,
+            comment=f"rollback to version {number}" if comment is None else comment,
+            source=source,
+        )
+
+    def workers(self, max_age: float = LIVE_SECONDS) -> list[Worker]:
+        """The live workers: seen within ``max_age`` seconds."""
+        return self.sql.workers(max_age)
+
+    def running(self, number: int) -> tuple[int, int]:
+        """(live workers running version ``number``, live workers)."""
+        live = self.workers()
+        return sum(1 for w in live if w.version == number), len(live)
+
+    def diff(self, old: int, new: int) -> list[Change]:
+        """What changed from version ``old`` to version ``new``."""
+        return diff_configs(self.sql.get(old).config, self.sql.get(new).config)
+
+
+__all__ = ["AppStore", "serving_process", "CLI_MARK"]

@@ -1,0 +1,207 @@
+"""The fleet for real: plain ``gunicorn -w N`` serving the fleet app, the real
+``flask gravicors`` command, on a SQLite store (one host, 4 workers) and on a
+PostgreSQL store shared by two gunicorn servers of 2 workers each (two hosts).
+
+"Within 1 s" is the issue's deadline, counted from the moment the saving command
+returns, and checked by asking every worker (told apart by pid) until each has
+answered the new way; a worker never goes back to the old answer once it gave the
+new one.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+from procs import Gunicorn
+
+from flask_gravicors.schema import load_config
+from flask_gravicors.store.sql import SqlStore
+
+from .conftest import ORIGIN
+from .fleetapp import config_for
+from .pgcluster import PgCluster
+from .servers import APP, Prober, env_for, flask_cli, get
+
+DEADLINE = 1.0  # seconds: every worker runs a saved version within this
+BAD = {"apis": [{"name": "api", "context_path": "/api", "cors": {"allow_origin": ["*"], "allow_credentials": True}}]}
+
+
+def write(tmp_path: Path, config: object, name: str) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(config))
+    return str(path)
+
+
+def apply(store_url: str, tmp_path: Path, origin: str, *args: str) -> tuple[int, float]:
+    """``flask gravicors apply`` of a config allowing ``origin``: (version, when it returned)."""
+    done = flask_cli(store_url, "apply", write(tmp_path, config_for(origin), f"{origin[8:]}.json"), *args)
+    returned = time.monotonic()
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout), returned
+
+
+def versions(store_url: str) -> list[tuple[int, str]]:
+    store = SqlStore(store_url, lambda raw: load_config(raw, {}))
+    try:
+        return [(v.number, v.source) for v in store.history()]
+    finally:
+        store.dispose()
+
+
+def status(store_url: str) -> tuple[int, set[tuple[int, str]]]:
+    """``flask gravicors status``: its exit status and the (pid, version) it lists."""
+    done = flask_cli(store_url, "status")
+    rows = done.stdout.splitlines()[2:]
+    return done.returncode, {(int(r.split()[1]), r.split()[2]) for r in rows}
+
+
+def concurrent_applies(store_url: str, tmp_path: Path, expected: int) -> list[subprocess.CompletedProcess[str]]:
+    """Two ``apply --expect-version N`` processes started together."""
+    files = [write(tmp_path, config_for(f"https://race{i}.example"), f"race{i}.json") for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", APP, "gravicors", "apply", f, "--expect-version", str(expected)],
+            env=env_for(store_url),
+            cwd=Path(__file__).resolve().parents[2],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    return [subprocess.CompletedProcess(p.args, p.returncode, o, e) for p, (o, e) in zip(procs, outs, strict=True)]
+
+
+def scenario(store_url: str, servers: list[Gunicorn], tmp_path: Path) -> None:
+    """What every fleet must do: seeded once, apply reaches every worker within 1 s,
+    an invalid config changes nothing, of two concurrent saves one wins, rollback,
+    status."""
+    pids = set().union(*(s.pids() for s in servers))
+    assert len(pids) == sum(s.workers for s in servers)
+    assert versions(store_url) == [(1, "init")]  # seeded once, by one worker
+    prober = Prober(servers)
+    try:
+        prober.wait_serving(pids, ORIGIN, timeout=5)
+        assert status(store_url) == (0, {(pid, "1") for pid in pids})
+
+        number, returned = apply(store_url, tmp_path, "https://v2.example", "--expect-version", "1")
+        assert number == 2
+        prober.wait_serving(pids, "https://v2.example", DEADLINE, since=returned)
+
+        bad = flask_cli(store_url, "apply", write(tmp_path, BAD, "bad.json"))
+        assert (bad.returncode, bad.stdout) == (1, "")
+        assert "gravicors.E023" in bad.stderr
+        time.sleep(0.5)  # two polls of every worker
+        assert prober.seen("https://v2.example", rounds=3) == {pid: {True} for pid in pids}
+        assert versions(store_url)[0] == (2, "cli")
+
+        results = concurrent_applies(store_url, tmp_path, expected=2)
+        assert sorted(r.returncode for r in results) == [0, 2], [r.stderr for r in results]
+        winner = next(i for i, r in enumerate(results) if r.returncode == 0)
+        assert results[winner].stdout == "3\n"
+        assert "conflict" in results[1 - winner].stderr
+        returned = time.monotonic()
+        prober.wait_serving(pids, f"https://race{winner}.example", DEADLINE, since=returned)
+        assert [n for n, _ in versions(store_url)] == [3, 2, 1]
+
+        back = flask_cli(store_url, "rollback", "2", "--author", "ops")
+        returned = time.monotonic()
+        assert (back.returncode, back.stdout) == (0, "4\n")
+        prober.wait_serving(pids, "https://v2.example", DEADLINE, since=returned)
+
+        time.sleep(0.3)  # each worker reports right after applying
+        assert status(store_url) == (0, {(pid, "4") for pid in pids})
+    finally:
+        prober.close()
+
+
+def test_sqlite_one_host_four_workers(sqlite_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: Path) -> None:
+    scenario(sqlite_url, [gunicorn(sqlite_url, workers=4)], tmp_path)
+
+
+def test_postgresql_two_hosts_two_workers_each(pg_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: Path) -> None:
+    # Both servers start together on the empty database: still seeded once.
+    with ThreadPoolExecutor(2) as pool:
+        servers = list(pool.map(lambda _: gunicorn(pg_url, workers=2), range(2)))
+    scenario(pg_url, servers, tmp_path)
+
+
+def test_preload(sqlite_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: Path) -> None:
+    """``--preload`` loads the app in the master, then forks: each worker gets a
+    watcher of its own, and the master never counts as a worker."""
+    server = gunicorn(sqlite_url, workers=2, preload=True)
+    pids = server.pids()
+    prober = Prober([server])
+    try:
+        number, returned = apply(sqlite_url, tmp_path, "https://v2.example")
+        prober.wait_serving(pids, "https://v2.example", DEADLINE, since=returned)
+    finally:
+        prober.close()
+    time.sleep(0.3)
+    code, listed = status(sqlite_url)
+    assert (code, listed) == (0, {(pid, str(number)) for pid in pids})
+    assert server.proc.pid not in {pid for pid, _ in listed}
+
+
+def test_postgresql_outage(pg_cluster: PgCluster, pg_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: Path) -> None:
+    """PostgreSQL stopped for 10 s while clients send requests: none fails, the old
+    config keeps serving, every worker logs the outage once and the recovery once,
+    and a version saved after the restart reaches every worker."""
+    servers = [gunicorn(pg_url, workers=2) for _ in range(2)]
+    pids = set().union(*(s.pids() for s in servers))
+    answers: list[tuple[int, str | None]] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def client(port: int) -> None:
+        while not stop.is_set():
+            try:
+                code, acao, _ = get(port, "/api/pid", ORIGIN)
+                answers.append((code, acao))
+            except OSError as err:
+                failures.append(repr(err))
+
+    clients = [threading.Thread(target=client, args=(s.port,)) for s in servers for _ in range(2)]
+    for t in clients:
+        t.start()
+    try:
+        time.sleep(0.5)
+        pg_cluster.stop()
+        time.sleep(10)
+        before_restart = len(answers)
+        pg_cluster.start()
+        restarted, back_at = time.monotonic(), time.time()
+        time.sleep(2.5)
+    finally:
+        stop.set()
+        for t in clients:
+            t.join(30)
+        if not pg_cluster.running:
+            pg_cluster.start()
+    assert failures == []
+    assert before_restart > 100 and set(answers) == {(200, ORIGIN)}
+
+    number, returned = apply(pg_url, tmp_path, "https://after.example")
+    prober = Prober(servers)
+    try:
+        timings = prober.wait_serving(pids, "https://after.example", DEADLINE, since=returned)
+    finally:
+        prober.close()
+    assert number == 2 and returned - restarted < 10
+    assert max(timings.values()) < DEADLINE
+    logs = "".join(s.log() for s in servers)
+    for pid in pids:
+        mine = [line for line in logs.splitlines() if line.startswith(f"[{pid}] ")]
+        assert sum("unreachable, keeps serving version 1" in line for line in mine) == 1, mine
+        (again,) = [line for line in mine if "reachable again" in line]
+        # Reconnected within 2 s of the database accepting connections again.
+        assert float(again.split()[1]) - back_at < 2.0, again
+    assert pg_cluster.password not in logs

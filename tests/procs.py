@@ -1,0 +1,85 @@
+"""Processes the tests start for real (redis-server, PostgreSQL, gunicorn): free
+ports on 127.0.0.1, bounded waits, and stopping exactly the process started."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+START_TIMEOUT = 20.0  # seconds a server gets to come up
+STOP_TIMEOUT = 10.0
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[Any] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what}: the process exited with {proc.returncode}")
+        if check():
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not ready after {timeout} s")
+        time.sleep(0.05)
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM, a bounded wait, then SIGKILL: only the process we started."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(STOP_TIMEOUT)
+
+
+def _gunicorn_extra_args() -> list[str]:
+    try:
+        from gunicorn.config import KNOWN_SETTINGS
+    except ImportError:
+        return []
+    # gunicorn >= 24 opens a control socket at one fixed path per user
+    # (~/.gunicorn/gunicorn.ctl): parallel test servers must not share it.
+    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+
+
+GUNICORN_EXTRA = _gunicorn_extra_args()
+
+
+class Gunicorn:
+    """A gunicorn server a test started: its master process, port and log."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], port: int, log_path: Path, workers: int):
+        self.proc = proc
+        self.port = port
+        self.log_path = log_path
+        self.workers = workers
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def booted_workers(self) -> int:
+        return self.log().count("Booting worker with pid")
+
+    def pids(self) -> set[int]:
+        """The workers gunicorn booted (its log names each)."""
+        return {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", self.log())}
+
+    def stop(self) -> None:
+        stop_process(self.proc)
