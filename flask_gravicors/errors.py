@@ -32,6 +32,20 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "gravicors.E013": ("duplicate context path or blueprint", "bind each path or blueprint to one API"),
     "gravicors.E014": ("unknown policy", "install the plugin that provides it, or fix the name"),
+    # Plans and flows.
+    "gravicors.E015": (
+        "unknown security type",
+        "use keyless, api-key (plugins/gravicors-apikey) or jwt (plugins/gravicors-jwt), or install the plugin",
+    ),
+    "gravicors.E016": ("duplicate plan name", "give every plan of an API a unique name"),
+    "gravicors.E017": (
+        "Gravitee Expression Language is not supported",
+        "remove it: select flows by path and methods, and use one plan per way of identifying consumers",
+    ),
+    "gravicors.E018": (
+        "invalid flow path",
+        "write a path relative to the context path, starting with '/', such as /orders or /orders/:id",
+    ),
     # Origins.
     "gravicors.E020": (
         "origin is not scheme://host[:port]",
@@ -91,6 +105,21 @@ RULES: dict[str, tuple[str, str]] = {
     "gravicors.E040": ("max_age out of range", "use -1 (disabled) or a number of seconds from 0 to 86400"),
     # Private Network Access.
     "gravicors.E050": ("allow_private_network with a '*' origin", "list the origins that may reach the private network"),
+    # Response templates.
+    "gravicors.E060": (
+        "invalid response template key",
+        "use a Gravitee failure key such as CORS_PREFLIGHT_FAILED, API_KEY_INVALID or DEFAULT",
+    ),
+    "gravicors.E061": ("invalid media type", "use */*, or a type/subtype such as application/json"),
+    "gravicors.E062": (
+        "header not allowed in a response template",
+        "remove it: Access-Control-*, Vary and Content-Length are set by flask_gravicors; values are one printable line",
+    ),
+    # Gravitee definitions (flask_gravicors.gravitee).
+    "gravicors.E080": (
+        "cannot be translated from a Gravitee definition",
+        "remove it from the definition, or configure the equivalent in flask_gravicors by hand",
+    ),
     # Warnings: logged once when a config takes effect, never refused.
     "gravicors.W001": (
         "CORS is enabled but never applied",
@@ -106,6 +135,15 @@ RULES: dict[str, tuple[str, str]] = {
     "gravicors.W006": (
         "lower-case standard method never matches",
         "write DELETE, GET, HEAD, OPTIONS, POST and PUT in upper case: browsers upper-case them before sending",
+    ),
+    "gravicors.W010": (
+        "a legacy api-key policy is loaded as an api-key plan",
+        "write it as a plan: it now runs after platform flows and before the API's flows, and never on a preflight "
+        "(a key check on a preflight is Gravitee's bug #825)",
+    ),
+    "gravicors.W011": (
+        "dynamic_origins is on but no plugin decides origins",
+        "register a plugin implementing gravicors_origin_allowed; until then only allow_origin applies",
     ),
 }
 

@@ -9,7 +9,6 @@ several fields or the raw list indices run in ``validates_schema`` hooks through
 
 from __future__ import annotations
 
-import contextvars
 import json
 import os
 from typing import Any, Mapping
@@ -19,10 +18,16 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 from . import checks
 from .core import ENTRYPOINTS
 from .errors import ConfigError, problem
-
-# The installed policies, visible to PolicyRefSchema during one load_config call
-# (marshmallow 4 dropped schema context in favour of contextvars).
-_POLICIES: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("gravicors_policies")
+from .flow_schema import (
+    POLICIES,
+    SECURITY_TYPES,
+    FlowSchema,
+    PlanSchema,
+    TwoSpellings,
+    check_plan_names,
+    legacy_policies,
+    response_templates_field,
+)
 
 
 class StringList(fields.List):
@@ -55,6 +60,8 @@ class CorsSchema(Schema):
     dangerously_allow_any_origin_with_credentials = fields.Boolean(load_default=False)
     dangerously_allow_null_origin = fields.Boolean(load_default=False)
     dangerously_allow_insecure_origins = fields.Boolean(load_default=False)
+    # Ask the gravicors_origin_allowed hook about origins allow_origin does not allow.
+    dynamic_origins = fields.Boolean(load_default=False)
 
     @pre_load
     def _gravitee_names(self, data: Any, **kwargs: Any) -> Any:
@@ -86,7 +93,7 @@ class PolicyRefSchema(Schema):
 
     @post_load
     def _policy_config(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        installed = _POLICIES.get({})
+        installed = POLICIES.get({})
         policy = installed.get(data["name"])
         if policy is None:
             names = ", ".join(sorted(installed)) or "none"
@@ -99,9 +106,8 @@ class PolicyRefSchema(Schema):
         return data
 
 
-class ApiSchema(Schema):
-    class Meta:
-        unknown = RAISE
+class ApiSchema(TwoSpellings):
+    CAMEL = {"responseTemplates": "response_templates"}
 
     name = fields.String(required=True, validate=validate.Length(min=1))
     context_path = fields.String(load_default=None)
@@ -111,15 +117,24 @@ class ApiSchema(Schema):
         load_default=lambda: ["http-proxy"],
     )
     cors = fields.Nested(CorsSchema, load_default=lambda: CorsSchema().load({}))
+    # Legacy: one flow over every path and method (see flow_schema.legacy_policies).
     policies = fields.List(fields.Nested(PolicyRefSchema), load_default=list)
+    plans = fields.List(fields.Nested(PlanSchema), load_default=list)
+    flows = fields.List(fields.Nested(FlowSchema), load_default=list)
+    response_templates = response_templates_field()
     description = fields.String()
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _binding(self, data: Mapping[str, Any], original: Any, **kwargs: Any) -> None:
         if isinstance(original, Mapping):
-            found = checks.check_binding(original)
+            found = {**checks.check_binding(original), **check_plan_names(original.get("plans"))}
             if found:
                 raise ValidationError(found)
+
+    @post_load
+    def _execution_model(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        legacy_policies(data)
+        return data
 
 
 class ConfigSchema(Schema):
@@ -127,6 +142,8 @@ class ConfigSchema(Schema):
         unknown = RAISE
 
     apis = fields.List(fields.Nested(ApiSchema), load_default=list)
+    # Platform flows: run for every API, before its plan (Gravitee's organization flows).
+    flows = fields.List(fields.Nested(FlowSchema), load_default=list)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _unique(self, data: Mapping[str, Any], original: Any, **kwargs: Any) -> None:
@@ -147,24 +164,31 @@ def read_config(raw: Any) -> Any:
     return raw
 
 
-def load_config(raw: Any, policies: Mapping[str, Any]) -> dict[str, Any]:
+def load_config(raw: Any, policies: Mapping[str, Any], security_types: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Validate ``raw`` (dict, or path to a JSON file) and return the loaded config.
 
-    ``policies`` maps installed policy names to policy classes. Raises
-    :class:`ConfigError` naming every problem.
+    ``policies`` maps installed policy names to policy classes, ``security_types``
+    installed plan security type names to their classes (default: ``keyless``
+    only). Raises :class:`ConfigError` naming every problem.
     """
     raw = read_config(raw)
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
         raise ConfigError(problem("gravicors.E004", f"expected an object, got {type(raw).__name__}"))
-    token = _POLICIES.set(policies)
+    if security_types is None:
+        from .security import Keyless
+
+        security_types = {Keyless.name: Keyless}
+    token = POLICIES.set(policies)
+    types_token = SECURITY_TYPES.set(security_types)
     try:
         return ConfigSchema().load(raw)
     except ValidationError as err:
         raise ConfigError(err.messages) from None  # type: ignore[arg-type]
     finally:
-        _POLICIES.reset(token)
+        SECURITY_TYPES.reset(types_token)
+        POLICIES.reset(token)
 
 
 __all__ = ["load_config", "read_config"]

@@ -192,8 +192,7 @@ def test_the_wsgi_layer_asks_at_most_one_origin_decision_per_request() -> None:
     from flask_gravicors.core import CompiledApi, Runtime
 
     api = CompiledApi(
-        {"name": "a", "context_path": "/a", "cors": {"enabled": True, "allow_origin": exact(100), "allow_methods": ["PUT"]}},
-        [],
+        {"name": "a", "context_path": "/a", "cors": {"enabled": True, "allow_origin": exact(100), "allow_methods": ["PUT"]}}
     )
     counting = CountingMatcher(api.cors.origins)
     api.cors.origins = counting  # type: ignore[assignment]
@@ -263,7 +262,7 @@ def test_cached_answers_equal_first_answers(cors: dict[str, Any], origin: str | 
     from flask_gravicors.core import CompiledApi, Runtime
 
     for view_headers in VIEW_HEADERS:
-        api = CompiledApi({"name": "a", "context_path": "/a", "cors": {"enabled": True, **cors}}, [])
+        api = CompiledApi({"name": "a", "context_path": "/a", "cors": {"enabled": True, **cors}})
         seen: list[list[tuple[str, str]]] = []
 
         def app(environ: dict[str, Any], start_response: Callable[..., Any], view_headers: Any = view_headers) -> list[bytes]:

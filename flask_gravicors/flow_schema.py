@@ -1,0 +1,308 @@
+"""Schemas of the execution model: plans, flows, steps, selectors, response templates.
+
+Gravitee v4's names (``pathOperator``, ``responseTemplates``, ``selectionRule``)
+load, and so do their snake_case spellings (``path_operator``...), as the cors
+fields do; the loaded config uses snake_case. Policies and security types are
+looked up among the installed ones while a config loads (:data:`POLICIES`,
+:data:`SECURITY_TYPES`), and each step's or plan's ``configuration`` is
+validated by its own schema, so a bad one is reported with the rest.
+
+Gravitee's Expression Language is not supported: a step or selector
+``condition`` or a plan ``selectionRule`` that holds one is refused
+(``gravicors.E017``) rather than ignored, since ignoring it would run a policy
+where Gravitee would not, or the reverse.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from typing import Any, ClassVar, Mapping
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+
+from . import checks
+from .core import TOKEN_RE
+from .errors import problem
+from .flows import EQUALS, STARTS_WITH
+
+# The installed policies and security types, visible to the schemas during one
+# load_config call (marshmallow 4 dropped schema context in favour of contextvars).
+POLICIES: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("gravicors_policies")
+SECURITY_TYPES: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("gravicors_security_types")
+
+#: Gravitee's ``HttpMethod`` values a selector may list.
+SELECTOR_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "OTHER"})
+
+TEMPLATE_KEY_RE = re.compile(r"[A-Z][A-Z0-9_]*")
+# type/subtype, each a token or "*" (Gravitee looks a template up by the media type
+# of an Accept entry, so "text/*" is a key a browser can ask for).
+MEDIA_TYPE_RE = re.compile(r"(?:\*|[!#$%&'+\-.^_`|~0-9a-z]+)/(?:\*|[!#$%&'+\-.^_`|~0-9a-z]+)")
+
+#: Security type names as Gravitee spells them -> ours.
+SECURITY_ALIASES = {"key-less": "keyless", "key_less": "keyless", "api_key": "api-key"}
+
+
+def security_name(value: str) -> str:
+    """A plan's ``security`` in our spelling: ``KEY_LESS``, ``key-less`` -> ``keyless``;
+    ``API_KEY`` -> ``api-key``; ``JWT`` -> ``jwt``; other names lower-cased."""
+    lowered = value.strip().lower()
+    return SECURITY_ALIASES.get(lowered, lowered.replace("_", "-"))
+
+
+def _no_el(what: str) -> Any:
+    """A field that must be empty: Gravitee EL is not supported (gravicors.E017)."""
+
+    def check(value: Any) -> None:
+        if isinstance(value, str) and value.strip():
+            raise ValidationError(problem("gravicors.E017", f"{what} {value!r}"))
+
+    return fields.Raw(load_default=None, validate=check, allow_none=True)
+
+
+class TwoSpellings(Schema):
+    """A schema whose fields also load under Gravitee's camelCase names
+    (:attr:`CAMEL`); both spellings of one field is gravicors.E005, and a problem is
+    reported under the name its author wrote."""
+
+    CAMEL: ClassVar[Mapping[str, str]] = {}
+
+    class Meta:
+        unknown = RAISE
+
+    @pre_load
+    def _ours(self, data: Any, **kwargs: Any) -> Any:
+        return checks.gravitee_renamed(data, self.CAMEL) if isinstance(data, Mapping) and self.CAMEL else data
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _twice(self, data: Mapping[str, Any], original: Any, **kwargs: Any) -> None:
+        found = checks.both_spellings(original, self.CAMEL) if isinstance(original, Mapping) else {}
+        if found:
+            raise ValidationError(found)
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        if isinstance(data, Mapping) and isinstance(error.messages, dict) and self.CAMEL:
+            shown = checks.names_as_written(error.messages, data, self.CAMEL)
+            if shown is not error.messages:
+                raise ValidationError(shown, data=data, valid_data=error.valid_data)
+
+
+def _configuration(cls: Any, configuration: Any) -> Any:
+    """``configuration`` loaded by the schema of ``cls`` (errors under "configuration")."""
+    try:
+        return cls.config_schema().load(configuration)
+    except ValidationError as err:
+        raise ValidationError({"configuration": err.messages}) from None
+
+
+class StepSchema(TwoSpellings):
+    """``{"name": ..., "policy": "rate-limit", "enabled": true, "configuration": {...}}``"""
+
+    name = fields.String(load_default="")
+    description = fields.String()
+    enabled = fields.Boolean(load_default=True)
+    policy = fields.String(required=True)
+    configuration = fields.Dict(keys=fields.String(), load_default=dict)
+    condition = _no_el("step condition")
+    # Gravitee's message-API steps: not supported either.
+    message_condition = _no_el("step messageCondition")
+
+    CAMEL = {"messageCondition": "message_condition"}
+
+    @post_load
+    def _policy_config(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        installed = POLICIES.get({})
+        policy = installed.get(data["policy"])
+        if policy is None:
+            names = ", ".join(sorted(installed)) or "none"
+            raise ValidationError({"policy": [problem("gravicors.E014", f"{data['policy']!r}; installed policies: {names}")]})
+        data["configuration"] = _configuration(policy, data["configuration"])
+        data.pop("condition", None)
+        data.pop("message_condition", None)
+        return data
+
+
+def _selector_path(value: str) -> None:
+    if not value.startswith("/") or any(c.isspace() or c in "?#" for c in value) or not value.isprintable():
+        raise ValidationError(problem("gravicors.E018", repr(value)))
+
+
+class SelectorSchema(TwoSpellings):
+    """``{"type": "http", "path": "/", "pathOperator": "STARTS_WITH", "methods": ["POST"]}``"""
+
+    type = fields.String(load_default="http")
+    path = fields.String(load_default="/", validate=_selector_path)
+    path_operator = fields.String(load_default=STARTS_WITH)
+    methods = fields.List(fields.String(), load_default=list)
+    condition = _no_el("selector condition")
+
+    CAMEL = {"pathOperator": "path_operator"}
+
+    @validates_schema(skip_on_field_errors=False)
+    def _values(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        # Every rule runs, whatever else failed (fields that failed are missing).
+        found: dict[Any, Any] = {}
+        kind = data.get("type", "http").lower()
+        if kind == "condition":
+            # A condition selector is an EL expression: refused by _no_el when it
+            # holds one; an empty one selects everything, but is refused all the same.
+            found["type"] = [problem("gravicors.E017", "a 'condition' selector")]
+        elif kind != "http":
+            found["type"] = [problem("gravicors.E003", f"{data['type']!r}: only 'http' selectors apply to HTTP APIs")]
+        operator = data.get("path_operator", STARTS_WITH)
+        if operator.upper() not in (STARTS_WITH, EQUALS):
+            found["path_operator"] = [problem("gravicors.E003", f"{operator!r}: use STARTS_WITH or EQUALS")]
+        for i, method in enumerate(data.get("methods", ())):
+            if method.upper() not in SELECTOR_METHODS:
+                found.setdefault("methods", {})[i] = [problem("gravicors.E030", repr(method))]
+        if found:
+            raise ValidationError(found)
+
+    @post_load
+    def _normalised(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["type"] = data["type"].lower()
+        data["path_operator"] = data["path_operator"].upper()
+        data["methods"] = list(dict.fromkeys(m.upper() for m in data["methods"]))
+        data.pop("condition", None)
+        return data
+
+
+class FlowSchema(TwoSpellings):
+    """``{"name": ..., "enabled": true, "selectors": [...], "request": [...], "response": [...]}``"""
+
+    name = fields.String(load_default="")
+    id = fields.String()
+    enabled = fields.Boolean(load_default=True)
+    selectors = fields.List(fields.Nested(SelectorSchema), load_default=list)
+    request = fields.List(fields.Nested(StepSchema), load_default=list)
+    response = fields.List(fields.Nested(StepSchema), load_default=list)
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _one_http_selector(self, data: Mapping[str, Any], original: Any, **kwargs: Any) -> None:
+        selectors = original.get("selectors") if isinstance(original, Mapping) else None
+        if isinstance(selectors, list):
+            http = [i for i, s in enumerate(selectors) if isinstance(s, Mapping) and str(s.get("type", "http")).lower() == "http"]
+            if len(http) > 1:
+                # Gravitee keeps one selector per type (selectorByType).
+                raise ValidationError({"selectors": {http[1]: [problem("gravicors.E003", "a second 'http' selector")]}})
+
+
+class PlanSchema(TwoSpellings):
+    """``{"name": "Gold", "security": "api-key", "configuration": {...}, "flows": [...]}``"""
+
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    description = fields.String()
+    security = fields.String(required=True)
+    configuration = fields.Dict(keys=fields.String(), load_default=dict)
+    flows = fields.List(fields.Nested(FlowSchema), load_default=list)
+    selection_rule = _no_el("plan selectionRule")
+
+    CAMEL = {"selectionRule": "selection_rule"}
+
+    @post_load
+    def _security_config(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        installed = SECURITY_TYPES.get({})
+        name = security_name(data["security"])
+        security = installed.get(name)
+        if security is None:
+            names = ", ".join(sorted(installed)) or "none"
+            raise ValidationError(
+                {"security": [problem("gravicors.E015", f"{data['security']!r}; installed security types: {names}")]}
+            )
+        data["security"] = name
+        data["configuration"] = _configuration(security, data["configuration"])
+        data.pop("selection_rule", None)
+        return data
+
+
+def _template_headers(value: Mapping[str, Any]) -> None:
+    found: dict[Any, Any] = {}
+    for name, text in value.items():
+        lower = name.lower()
+        if TOKEN_RE.fullmatch(name) is None:
+            found[name] = [problem("gravicors.E031", repr(name))]
+        elif lower.startswith("access-control-") or lower in ("content-length", "vary"):
+            found[name] = [problem("gravicors.E062", repr(name))]
+        elif not isinstance(text, str) or not text.isprintable():
+            found[name] = [problem("gravicors.E062", f"{name}: {text!r} is not a printable string")]
+    if found:
+        raise ValidationError(found)
+
+
+def _template_body(value: str) -> None:
+    if "{#" in value:
+        raise ValidationError(problem("gravicors.E017", f"template body {value[:60]!r}"))
+
+
+class TemplateSchema(Schema):
+    """``{"status": 412, "body": "...", "headers": {"X-A": "b"}}``"""
+
+    class Meta:
+        unknown = RAISE
+
+    status = fields.Integer(required=True, strict=True, validate=validate.Range(min=100, max=599))
+    body = fields.String(load_default="", validate=_template_body)
+    headers = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict, validate=_template_headers)
+
+
+def _template_key(value: str) -> None:
+    if TEMPLATE_KEY_RE.fullmatch(value) is None:
+        raise ValidationError(problem("gravicors.E060", repr(value)))
+
+
+def _media_type(value: str) -> None:
+    if MEDIA_TYPE_RE.fullmatch(value.lower()) is None:
+        raise ValidationError(problem("gravicors.E061", repr(value)))
+
+
+def response_templates_field() -> fields.Dict:
+    """``{"CORS_PREFLIGHT_FAILED": {"*/*": {"status": 412, "body": "..."}}}``"""
+    return fields.Dict(
+        keys=fields.String(validate=_template_key),
+        values=fields.Dict(keys=fields.String(validate=_media_type), values=fields.Nested(TemplateSchema)),
+        load_default=dict,
+    )
+
+
+def legacy_policies(api: dict[str, Any]) -> None:
+    """Turn a loaded API's legacy ``policies`` into the execution model, in place.
+
+    The list becomes one flow over every path and method, first among the API's
+    flows, whose steps are request steps (so each also acts on the response, as the
+    chain did). An ``api-key`` entry becomes an api-key *plan* instead, when the
+    installed ``api-key`` security type exists: a key check on a preflight is
+    Gravitee's bug #825, and as a plan it never runs there. Its index is kept in
+    ``legacy_index`` for warning gravicors.W010.
+    """
+    refs = api.pop("policies", None) or []
+    if not refs:
+        return
+    plan_type = SECURITY_TYPES.get({}).get("api-key")
+    taken = {plan["name"] for plan in api["plans"]}
+    steps = []
+    for index, ref in enumerate(refs):
+        if ref["name"] == "api-key" and plan_type is not None:
+            name = "api-key" if "api-key" not in taken else f"api-key (policies[{index}])"
+            taken.add(name)
+            # Validated by the policy's schema already; the plan's may add defaults.
+            configuration = plan_type.config_schema().load(ref["config"])
+            api["plans"].append(
+                {"name": name, "security": "api-key", "configuration": configuration, "flows": [], "legacy_index": index}
+            )
+        else:
+            steps.append({"name": ref["name"], "policy": ref["name"], "enabled": True, "configuration": ref["config"]})
+    if steps:
+        api["flows"].insert(0, {"name": "policies", "enabled": True, "selectors": [], "request": steps, "response": []})
+
+
+def check_plan_names(plans: Any) -> dict[Any, Any]:
+    """Plan names are unique within an API (gravicors.E016)."""
+    found: dict[Any, Any] = {}
+    seen: dict[str, int] = {}
+    for i, plan in enumerate(plans if isinstance(plans, list) else ()):
+        name = plan.get("name") if isinstance(plan, Mapping) else None
+        if isinstance(name, str):
+            first = seen.setdefault(name, i)
+            if first != i:
+                found.setdefault(i, {})["name"] = [problem("gravicors.E016", f"{name!r} is also plans[{first}]")]
+    return {"plans": found} if found else {}
