@@ -7,9 +7,8 @@ import sys
 import click
 
 from ..errors import ConfigError
-from ..schema import load_config
 from . import EXIT_INVALID, gravicors
-from .common import default_policies, echo_problems, extension_of, optional_app
+from .common import echo_problems, extension_of, optional_app, plugins_of
 
 
 @gravicors.command("check", with_appcontext=False)
@@ -18,8 +17,8 @@ def check(file: str | None) -> None:
     """Validate FILE (a JSON config), or the running app's config.
 
     Every problem goes to stderr with its path, rule id and hint; exit status 1
-    when there is any. With an app (--app), its plugins' policies are the ones
-    checked against; without, the installed ones.
+    when there is any. With an app (--app), its plugins' policies and security
+    types are the ones checked against; without, the installed ones.
     """
     app = optional_app()
     if file is None:
@@ -27,12 +26,11 @@ def check(file: str | None) -> None:
             raise click.UsageError("give FILE, or an app (--app) whose config to check")
         ext = extension_of(app)
         raw = ext.running_config(app)
-        policies = ext.policies
     else:
         raw = file
-        policies = extension_of(app).policies if app is not None and "gravicors" in app.extensions else default_policies()
+        ext = plugins_of(app)
     try:
-        load_config(raw, policies)
+        ext.load(raw)
     except ConfigError as err:
         echo_problems(err)
         sys.exit(EXIT_INVALID)
