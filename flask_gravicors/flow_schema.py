@@ -117,6 +117,8 @@ class StepSchema(TwoSpellings):
             names = ", ".join(sorted(installed)) or "none"
             raise ValidationError({"policy": [problem("gravicors.E014", f"{data['policy']!r}; installed policies: {names}")]})
         data["configuration"] = _configuration(policy, data["configuration"])
+        # A step is named after its policy unless it says otherwise (Gravitee needs a name).
+        data["name"] = data["name"] or data["policy"]
         data.pop("condition", None)
         data.pop("message_condition", None)
         return data

@@ -22,9 +22,10 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_CONFLICT = 2
 
-gravicors = AppGroup("gravicors", help="flask_gravicors: check and inspect CORS and policy configs.")
+gravicors = AppGroup("gravicors", help="flask_gravicors: check and inspect configs; import and export Gravitee definitions.")
 
 # Each module adds its commands to the group (imported for that effect).
 from . import config as _config  # noqa: E402,F401
+from . import gravitee as _gravitee  # noqa: E402,F401
 
 __all__ = ["gravicors", "EXIT_OK", "EXIT_INVALID", "EXIT_CONFLICT"]
