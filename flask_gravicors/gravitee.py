@@ -103,6 +103,11 @@ def _items(value: Any) -> list[tuple[int | str, Any]]:
     return []
 
 
+def _obj(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is an object, else an empty one (a missing block)."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _at(path: str, key: int | str) -> str:
     return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}"
 
@@ -171,7 +176,7 @@ def _from_v2(data: Mapping[str, Any], problems: _Problems, plugins: GraviCORS) -
     api: dict[str, Any] = {"name": data.get("name")}
     if data.get("description"):
         api["description"] = data["description"]
-    proxy = data.get("proxy") if isinstance(data.get("proxy"), Mapping) else {}
+    proxy = _obj(data.get("proxy"))
     hosts = [h for h in proxy.get("virtual_hosts") or () if isinstance(h, Mapping)]
     paths = [h.get("path") for h in hosts]
     for i, host in enumerate(hosts):
@@ -214,7 +219,7 @@ def _flow_v2(flow: Any, path: str, problems: _Problems, plugins: GraviCORS) -> d
         problems.untranslatable(path, "not an object")
         return {}
     problems.el(f"{path}.condition", flow.get("condition"))
-    operator = flow.get("path-operator") if isinstance(flow.get("path-operator"), Mapping) else {}
+    operator = _obj(flow.get("path-operator"))
     out: dict[str, Any] = {"name": flow.get("name") or "", "enabled": flow.get("enabled", True)}
     selector = _selector(operator.get("path"), operator.get("operator"), flow.get("methods"))
     if selector != _ALL:
@@ -253,8 +258,8 @@ def _from_v4(
     for i, listener in _items(data.get("listeners")):
         where = _root(path, f"listeners[{i}]")
         if not isinstance(listener, Mapping) or str(listener.get("type", "")).lower() != "http":
-            kind = listener.get("type") if isinstance(listener, Mapping) else listener
-            problems.untranslatable(f"{where}.type", f"{kind!r}: only http listeners")
+            listed = listener.get("type") if isinstance(listener, Mapping) else listener
+            problems.untranslatable(f"{where}.type", f"{listed!r}: only http listeners")
             continue
         for j, item in _items(listener.get("paths")):
             if isinstance(item, Mapping):
@@ -266,7 +271,7 @@ def _from_v4(
             api["cors"] = _cors_in(listener["cors"])
     _one_path(api, paths, _root(path, "listeners"), problems)
     api["entrypoints"] = entrypoints or ["http-proxy"]
-    execution = data.get("flowExecution") if isinstance(data.get("flowExecution"), Mapping) else {}
+    execution = _obj(data.get("flowExecution"))
     if str(execution.get("mode", "default")).lower().replace("_", "-") != "default":
         detail = f"{execution['mode']!r}: only DEFAULT (every matching flow runs)"
         problems.untranslatable(_root(path, "flowExecution.mode"), detail)
@@ -279,7 +284,7 @@ def _from_v4(
         where = _at(plans_path, key)
         if not isinstance(plan, Mapping) or not _deployed(plan):
             continue
-        security = plan.get("security") if isinstance(plan.get("security"), Mapping) else {}
+        security = _obj(plan.get("security"))
         configuration = security.get("configuration") or {}
         if isinstance(configuration, str):
             try:
@@ -332,12 +337,13 @@ def _step(step: Any, path: str, problems: _Problems, plugins: GraviCORS) -> dict
     problems.el(f"{path}.messageCondition", step.get("messageCondition"))
     name = step.get("policy")
     policy = plugins.policies.get(name) if isinstance(name, str) else None
-    configuration = step.get("configuration") or {}
+    configuration: Any = step.get("configuration") or {}
     if isinstance(configuration, str):
         try:
             configuration = json.loads(configuration)
         except ValueError as err:
             problems.untranslatable(f"{path}.configuration", f"not JSON: {err}")
+    configuration = _obj(configuration)
     if policy is None:
         installed = ", ".join(sorted(plugins.policies)) or "none"
         problems.untranslatable(f"{path}.policy", f"{name!r} has no translation (installed policies: {installed})")
@@ -397,7 +403,8 @@ def _cors_in(cors: Mapping[str, Any]) -> dict[str, Any]:
 
 def _templates_in(templates: Any, path: str, problems: _Problems) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, by_media in _items(templates):
+    for item, by_media in _items(templates):
+        key = str(item)
         if not isinstance(by_media, Mapping):
             problems.untranslatable(f"{path}.{key}", "not an object")
             continue

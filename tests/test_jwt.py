@@ -17,10 +17,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from gravicors_jwt import CLAIMS_KEY, UNKNOWN_KID_REFETCH, JwksCache, JwtSecurity
 
 from conftest import make_app
 from flask_gravicors import ConfigError
-from gravicors_jwt import CLAIMS_KEY, UNKNOWN_KID_REFETCH, JwksCache, JwtSecurity
 
 O = "https://shop.example.com"
 SECRET = "s" * 32
