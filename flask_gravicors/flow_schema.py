@@ -286,8 +286,11 @@ def legacy_policies(api: dict[str, Any]) -> None:
         if ref["name"] == "api-key" and plan_type is not None:
             name = "api-key" if "api-key" not in taken else f"api-key (policies[{index}])"
             taken.add(name)
-            # Validated by the policy's schema already; the plan's may add defaults.
-            configuration = plan_type.config_schema().load(ref["config"])
+            # Validated by the policy's schema already; the plan's may add defaults. The
+            # policy left the key on the request for the view: so does the plan.
+            schema = plan_type.config_schema()
+            keep = {"propagate_api_key": True} if "propagate_api_key" in schema.fields else {}
+            configuration = schema.load({**ref["config"], **keep})
             api["plans"].append(
                 {"name": name, "security": "api-key", "configuration": configuration, "flows": [], "legacy_index": index}
             )
