@@ -292,6 +292,7 @@ class CompiledApi:
         "preflight_chain",
         "failed_preflight_chain",
         "acts_on_response",
+        "selects_by_path",
     )
 
     def __init__(self, api: Mapping[str, Any], builder: Builder | None = None, platform: FlowSet = EMPTY_FLOWS):
@@ -311,9 +312,10 @@ class CompiledApi:
         self.chain = bool(self.plans or self.flows or platform)
         self.preflight_chain = bool(platform or (self.cors.run_policies and self.flows))
         self.failed_preflight_chain = bool(platform)
-        self.acts_on_response = (
-            platform.acts_on_response or self.flows.acts_on_response or any(p.flows.acts_on_response for p in self.plans)
-        )
+        flow_sets = (platform, self.flows, *(p.flows for p in self.plans))
+        self.acts_on_response = any(f.acts_on_response for f in flow_sets)
+        #: Whether some selector reads the path (the Flask hook computes it only then).
+        self.selects_by_path = any(f.selects_by_path for f in flow_sets)
 
     def relative_path(self, path: str) -> str:
         """``path`` (Flask's ``request.path``) relative to the context path, as flow

@@ -70,15 +70,22 @@ def _answer(status: int, headers: list[tuple[str, str]], body: bytes) -> Respons
     return Response(body, status=status, headers=[(n, v) for n, v in headers if n.lower() != "content-length"])
 
 
-def _enter(state: RequestState, flows: tuple[CompiledFlow, ...], req: Any, into: list[list[Any]]) -> Any:
-    """Run the request steps of ``flows`` in order, recording in ``into`` how many
-    of each flow's steps ran; the first answer stops them (a Failure is written
-    through the API's response templates)."""
+def _enter(state: RequestState, flows: tuple[CompiledFlow, ...], req: Any, platform: bool = False) -> Any:
+    """Run the request steps of ``flows`` in order; the first answer stops them (a
+    Failure is written through the API's response templates). A flow with work on
+    the way out is recorded, with how many of its request steps ran, in
+    ``state.platform`` or ``state.entered``."""
     for flow in flows:
-        entry: list[Any] = [flow, 0]
-        into.append(entry)
+        entry: list[Any] | None = None
+        if flow.on_the_way_out:
+            entry = [flow, 0]
+            if platform:
+                state.platform.append(entry)
+            else:
+                state.entered.append(entry)
         for policy in flow.request:
-            entry[1] += 1
+            if entry is not None:
+                entry[1] += 1
             answer = policy.on_request(req)
             if answer is not None:
                 state.answered = True
@@ -100,11 +107,11 @@ def _before_request() -> Any:
     if state is None:
         return None
     api = state.api
-    rel = api.relative_path(req.path)
+    # The path relative to the context path, only when some selector reads it.
+    rel = api.relative_path(req.path) if api.selects_by_path else "/"
     method = req.method
     if api.platform:
-        selected = api.platform.select(rel, method)
-        answer = _enter(state, selected, req, state.platform)
+        answer = _enter(state, api.platform.select(rel, method), req, platform=True)
         if answer is not None:
             return answer
     kind = state.kind
@@ -118,14 +125,14 @@ def _before_request() -> Any:
                 state.answered = True
                 return _answer(*render(failure, api.templates, req.headers.get("Accept")))
             if plan is not None and plan.flows:
-                answer = _enter(state, plan.flows.select(rel, method), req, state.entered)
+                answer = _enter(state, plan.flows.select(rel, method), req)
                 if answer is not None:
                     return answer
-        return _enter(state, api.flows.select(rel, method), req, state.entered) if api.flows else None
+        return _enter(state, api.flows.select(rel, method), req) if api.flows else None
     # A valid preflight: never plan security nor plan flows (Gravitee skips security
     # on preflights: a browser sends no credentials there; its tracker's #825).
     if api.cors.run_policies and api.flows:
-        answer = _enter(state, api.flows.select(rel, method), req, state.entered)
+        answer = _enter(state, api.flows.select(rel, method), req)
         if answer is not None:
             return answer
     # Gravitee stands an empty 200 in for the backend; the view never runs.

@@ -51,7 +51,7 @@ class CompiledFlow:
     """One enabled flow: its selector, request steps, the request steps that also
     act on the response (``completions``) and its response steps."""
 
-    __slots__ = ("name", "match_path", "methods", "request", "completions", "response")
+    __slots__ = ("name", "match_path", "methods", "request", "completions", "response", "on_the_way_out")
 
     def __init__(self, flow: Mapping[str, Any], make_step: Callable[[Mapping[str, Any]], Any]):
         self.name: str = flow.get("name") or ""
@@ -66,6 +66,8 @@ class CompiledFlow:
             i for i, policy in enumerate(self.request) if getattr(policy, "acts_on_response", False)
         )
         self.response: tuple[Any, ...] = tuple(make_step(s) for s in flow.get("response", ()) if s.get("enabled", True))
+        #: Whether any of its steps is called on the way out.
+        self.on_the_way_out = bool(self.completions or self.response)
 
     @property
     def matches_all(self) -> bool:
@@ -80,7 +82,7 @@ class CompiledFlow:
 class FlowSet:
     """An ordered set of flows (an API's, a plan's, or the platform's)."""
 
-    __slots__ = ("flows", "_always", "acts_on_response")
+    __slots__ = ("flows", "_always", "acts_on_response", "selects_by_path")
 
     def __init__(self, flows: Sequence[Mapping[str, Any]], make_step: Callable[[Mapping[str, Any]], Any]):
         compiled = [CompiledFlow(f, make_step) for f in flows if f.get("enabled", True)]
@@ -89,7 +91,9 @@ class FlowSet:
         # When every flow matches every request, selection is the tuple itself.
         self._always = all(f.matches_all for f in self.flows)
         #: Whether any step of these flows is called on the way out.
-        self.acts_on_response = any(f.response or f.completions for f in self.flows)
+        self.acts_on_response = any(f.on_the_way_out for f in self.flows)
+        #: Whether a selector reads the path (else the path is never computed).
+        self.selects_by_path = any(f.match_path is not None for f in self.flows)
 
     def __bool__(self) -> bool:
         return bool(self.flows)

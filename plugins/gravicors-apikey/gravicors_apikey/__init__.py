@@ -33,6 +33,7 @@ from flask import Request
 from marshmallow import Schema, fields, pre_load, validate
 
 from flask_gravicors import Failure, Policy, SecurityType, hookimpl
+from flask_gravicors.security import query_param
 
 DEFAULT_HEADER = "X-Gravitee-Api-Key"
 DEFAULT_QUERY_PARAM = "api-key"
@@ -90,7 +91,7 @@ class _Keys:
         """The key as sent (maybe empty), ``None`` when neither place holds one."""
         key = request.environ.get(self.environ_key)
         if key is None:
-            key = request.args.get(self.query_param)
+            key = query_param(request, self.query_param)
         return key
 
     def check(self, key: str | None) -> Failure | None:

@@ -52,6 +52,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from flask_gravicors import Failure, SecurityType, hookimpl
 from flask_gravicors.origins import is_loopback_host
+from flask_gravicors.security import query_param
 
 log = logging.getLogger("gravicors_jwt")
 
@@ -301,8 +302,7 @@ class JwtSecurity(SecurityType):
             scheme, _, value = header.strip().partition(" ")
             if scheme.lower() == "bearer":
                 return value.strip(), True
-        token = request.args.get("access_token")
-        return token, False
+        return query_param(request, "access_token"), False
 
     def can_handle(self, request: Request) -> bool:
         return self.token(request)[0] is not None
