@@ -602,38 +602,29 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
             verdict(lo <= 0 <= hi),
         )
     )
-    mixed = c["gravicors-neighbour:exact1:allowed"]
-    d, lo, hi = mixed.delta()
-    rows.append(
-        (
-            "(info) API with no policies while another API has some (policy hooks installed) vs no chain",
-            "",
-            "",
-            mixed.text(),
-            f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f})",
-            "",
-            "",
-        )
+
+    def delta_row(label: str, cell: Cell, target: str = "", limit: float | None = None, ratio: bool = False) -> None:
+        """A row of a cell against its base: Δ µs (median, IQR), and the target Δ ≤ limit."""
+        d, lo, hi = cell.delta()
+        text = f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f})" + (f" = {cell.ratio:.3f}× its base" if ratio else "")
+        rows.append((label, "", "", cell.text(), text, target, verdict(d <= limit) if limit is not None else ""))
+
+    delta_row(
+        "(info) API with no policies while another API has some (policy hooks installed) vs no chain",
+        c["gravicors-neighbour:exact1:allowed"],
     )
     for key, label in (
         ("gravicors-2noop", "API with two policies that let the request through (2 no-op policies) vs none"),
         ("gravicors-2policies", "API with two policies that let the request through (api-key + a no-op) vs none"),
     ):
-        two = c[f"{key}:exact1:allowed"]
-        d, lo, hi = two.delta()
-        rows.append((label, "", "", two.text(), f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f})", "≤ +5 µs", verdict(d <= 5)))
-    plans = c["gravicors-plans:exact1:allowed"]
-    d, lo, hi = plans.delta()
-    rows.append(
-        (
-            "API with an api-key plan, a keyless plan and one flow of one no-op step vs none (a GET without key: keyless)",
-            "",
-            "",
-            plans.text(),
-            f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f}) = {plans.ratio:.3f}× the same API without them",
-            "≤ +5 µs",
-            verdict(d <= 5),
-        )
+        delta_row(label, c[f"{key}:exact1:allowed"], "≤ +5 µs", 5)
+    delta_row(
+        "API with an api-key plan, a keyless plan and one flow of one no-op step vs the same API without them "
+        "(a GET without key: keyless)",
+        c["gravicors-plans:exact1:allowed"],
+        "≤ +5 µs",
+        5,
+        ratio=True,
     )
     t = info["gravicors:init_s"]
     rows.append(

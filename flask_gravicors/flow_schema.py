@@ -87,12 +87,23 @@ class TwoSpellings(Schema):
                 raise ValidationError(shown, data=data, valid_data=error.valid_data)
 
 
-def _configuration(cls: Any, configuration: Any) -> Any:
-    """``configuration`` loaded by the schema of ``cls`` (errors under "configuration")."""
+def installed(registry: contextvars.ContextVar[Mapping[str, Any]], name: str, field: str, rule: str, what: str) -> Any:
+    """The installed class called ``name`` (a policy or security type), or a
+    ValidationError under ``field`` naming the installed ones (``rule``)."""
+    found = registry.get({})
+    cls = found.get(name)
+    if cls is None:
+        names = ", ".join(sorted(found)) or "none"
+        raise ValidationError({field: [problem(rule, f"{name!r}; installed {what}: {names}")]})
+    return cls
+
+
+def configuration_of(cls: Any, configuration: Any, field: str = "configuration") -> Any:
+    """``configuration`` loaded by the schema of ``cls`` (errors under ``field``)."""
     try:
         return cls.config_schema().load(configuration)
     except ValidationError as err:
-        raise ValidationError({"configuration": err.messages}) from None
+        raise ValidationError({field: err.messages}) from None
 
 
 class StepSchema(TwoSpellings):
@@ -111,12 +122,8 @@ class StepSchema(TwoSpellings):
 
     @post_load
     def _policy_config(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        installed = POLICIES.get({})
-        policy = installed.get(data["policy"])
-        if policy is None:
-            names = ", ".join(sorted(installed)) or "none"
-            raise ValidationError({"policy": [problem("gravicors.E014", f"{data['policy']!r}; installed policies: {names}")]})
-        data["configuration"] = _configuration(policy, data["configuration"])
+        policy = installed(POLICIES, data["policy"], "policy", "gravicors.E014", "policies")
+        data["configuration"] = configuration_of(policy, data["configuration"])
         # A step is named after its policy unless it says otherwise (Gravitee needs a name).
         data["name"] = data["name"] or data["policy"]
         data.pop("condition", None)
@@ -203,16 +210,10 @@ class PlanSchema(TwoSpellings):
 
     @post_load
     def _security_config(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        installed = SECURITY_TYPES.get({})
         name = security_name(data["security"])
-        security = installed.get(name)
-        if security is None:
-            names = ", ".join(sorted(installed)) or "none"
-            raise ValidationError(
-                {"security": [problem("gravicors.E015", f"{data['security']!r}; installed security types: {names}")]}
-            )
+        security = installed(SECURITY_TYPES, name, "security", "gravicors.E015", "security types")
         data["security"] = name
-        data["configuration"] = _configuration(security, data["configuration"])
+        data["configuration"] = configuration_of(security, data["configuration"])
         data.pop("selection_rule", None)
         return data
 

@@ -108,6 +108,18 @@ def _obj(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _json_object(value: Any, path: str, problems: _Problems) -> Mapping[str, Any]:
+    """A configuration Gravitee may store as a JSON string (``securityDefinition``,
+    raw configurations), as an object; unreadable JSON is a problem at ``path``."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError as err:
+            problems.untranslatable(path, f"not JSON: {err}")
+            return {}
+    return _obj(value)
+
+
 def _at(path: str, key: int | str) -> str:
     return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}"
 
@@ -198,20 +210,10 @@ def _from_v2(data: Mapping[str, Any], problems: _Problems, plugins: GraviCORS) -
         path = _at("plans", key)
         if not _deployed(plan):
             continue
-        definition = plan.get("securityDefinition") or "{}"
-        try:
-            configuration = json.loads(definition) if isinstance(definition, str) else definition
-        except ValueError as err:
-            problems.untranslatable(f"{path}.securityDefinition", f"not JSON: {err}")
-            configuration = {}
-        problems.el(f"{path}.selectionRule", plan.get("selectionRule"))
-        flows = [_flow_v2(flow, f"{path}.flows[{i}]", problems, plugins) for i, flow in _items(plan.get("flows"))]
-        plans.append(_plan(plan.get("name"), plan.get("security"), configuration, flows, path, problems, plugins))
+        configuration = _json_object(plan.get("securityDefinition"), f"{path}.securityDefinition", problems)
+        plans.append(_plan(plan, plan.get("security"), configuration, _flow_v2, path, problems, plugins))
     api["plans"] = plans
-    templates = data.get("response_templates")
-    if templates:
-        api["response_templates"] = _templates_in(templates, "response_templates", problems)
-    return _compact(api)
+    return _finish(api, data.get("response_templates"), "response_templates", problems)
 
 
 def _flow_v2(flow: Any, path: str, problems: _Problems, plugins: GraviCORS) -> dict[str, Any]:
@@ -285,23 +287,12 @@ def _from_v4(
         if not isinstance(plan, Mapping) or not _deployed(plan):
             continue
         security = _obj(plan.get("security"))
-        configuration = security.get("configuration") or {}
-        if isinstance(configuration, str):
-            try:
-                configuration = json.loads(configuration)
-            except ValueError as err:
-                problems.untranslatable(f"{where}.security.configuration", f"not JSON: {err}")
-                configuration = {}
+        configuration = _json_object(security.get("configuration"), f"{where}.security.configuration", problems)
         if str(plan.get("mode", "standard")).lower() != "standard":
             problems.untranslatable(f"{where}.mode", f"{plan['mode']!r}: only STANDARD plans")
-        problems.el(f"{where}.selectionRule", plan.get("selectionRule"))
-        flows = [_flow_v4(f, f"{where}.flows[{i}]", problems, plugins) for i, f in _items(plan.get("flows"))]
-        out_plans.append(_plan(plan.get("name"), security.get("type"), configuration, flows, where, problems, plugins))
+        out_plans.append(_plan(plan, security.get("type"), configuration, _flow_v4, where, problems, plugins))
     api["plans"] = out_plans
-    templates = data.get("responseTemplates")
-    if templates:
-        api["response_templates"] = _templates_in(templates, _root(path, "responseTemplates"), problems)
-    return _compact(api)
+    return _finish(api, data.get("responseTemplates"), _root(path, "responseTemplates"), problems)
 
 
 def _flow_v4(flow: Any, path: str, problems: _Problems, plugins: GraviCORS) -> dict[str, Any]:
@@ -337,13 +328,7 @@ def _step(step: Any, path: str, problems: _Problems, plugins: GraviCORS) -> dict
     problems.el(f"{path}.messageCondition", step.get("messageCondition"))
     name = step.get("policy")
     policy = plugins.policies.get(name) if isinstance(name, str) else None
-    configuration: Any = step.get("configuration") or {}
-    if isinstance(configuration, str):
-        try:
-            configuration = json.loads(configuration)
-        except ValueError as err:
-            problems.untranslatable(f"{path}.configuration", f"not JSON: {err}")
-    configuration = _obj(configuration)
+    configuration = _json_object(step.get("configuration"), f"{path}.configuration", problems)
     if policy is None:
         installed = ", ".join(sorted(plugins.policies)) or "none"
         problems.untranslatable(f"{path}.policy", f"{name!r} has no translation (installed policies: {installed})")
@@ -360,9 +345,26 @@ def _step(step: Any, path: str, problems: _Problems, plugins: GraviCORS) -> dict
     return out
 
 
+def _finish(api: dict[str, Any], templates: Any, path: str, problems: _Problems) -> dict[str, Any]:
+    """The API with its response templates, empty parts left out."""
+    if templates:
+        api["response_templates"] = _templates_in(templates, path, problems)
+    return _compact(api)
+
+
 def _plan(
-    name: Any, security: Any, configuration: Any, flows: list[Any], path: str, problems: _Problems, plugins: GraviCORS
+    plan: Mapping[str, Any],
+    security: Any,
+    configuration: Mapping[str, Any],
+    read_flow: Any,
+    path: str,
+    problems: _Problems,
+    plugins: GraviCORS,
 ) -> dict[str, Any]:
+    """One deployed plan: its security type and configuration translated, its
+    flows read by ``read_flow`` (the v2 or v4 reader)."""
+    problems.el(f"{path}.selectionRule", plan.get("selectionRule"))
+    flows = [read_flow(flow, f"{path}.flows[{i}]", problems, plugins) for i, flow in _items(plan.get("flows"))]
     ours = security_name(security) if isinstance(security, str) else None
     kind = plugins.security_types.get(ours) if ours else None
     translated: Any = {}
@@ -371,11 +373,10 @@ def _plan(
         problems.untranslatable(f"{path}.security", f"{security!r} has no translation (installed security types: {installed})")
     elif ours != "keyless" or configuration:
         try:
-            translated = kind.from_gravitee(configuration if isinstance(configuration, Mapping) else {})
+            translated = kind.from_gravitee(configuration)
         except ValueError as err:
             problems.untranslatable(f"{path}.security", str(err))
-    plan: dict[str, Any] = {"name": name, "security": ours or security, "configuration": translated, "flows": flows}
-    return plan
+    return {"name": plan.get("name"), "security": ours or security, "configuration": translated, "flows": flows}
 
 
 def _deployed(plan: Any) -> bool:

@@ -56,7 +56,7 @@ class Policy:
         return type(self).on_response is not Policy.on_response
 
     def on_request(self, request: Request) -> ResponseReturnValue | None:
-        """Called before the view, in the API's chain order.
+        """Called before the view, in flow order (see the class docstring for which flows run).
 
         Return ``None`` to let the request through to the next step (then the
         view), a :class:`~flask_gravicors.Failure` to refuse it through the API's

@@ -25,6 +25,8 @@ from .flow_schema import (
     PlanSchema,
     TwoSpellings,
     check_plan_names,
+    configuration_of,
+    installed,
     legacy_policies,
     response_templates_field,
 )
@@ -93,15 +95,8 @@ class PolicyRefSchema(Schema):
 
     @post_load
     def _policy_config(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        installed = POLICIES.get({})
-        policy = installed.get(data["name"])
-        if policy is None:
-            names = ", ".join(sorted(installed)) or "none"
-            raise ValidationError({"name": [problem("gravicors.E014", f"{data['name']!r}; installed policies: {names}")]})
-        try:
-            data["config"] = policy.config_schema().load(data["config"])
-        except ValidationError as err:
-            raise ValidationError({"config": err.messages}) from None
+        policy = installed(POLICIES, data["name"], "name", "gravicors.E014", "policies")
+        data["config"] = configuration_of(policy, data["config"], "config")
         data["policy"] = policy
         return data
 

@@ -24,14 +24,8 @@ import pytest
 from flask import Flask, Request, Response
 
 from flask_gravicors import GraviCORS, Policy, hookimpl
+from flask_gravicors.core import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA
 
-ACAO = "Access-Control-Allow-Origin"
-ACAC = "Access-Control-Allow-Credentials"
-ACAM = "Access-Control-Allow-Methods"
-ACAH = "Access-Control-Allow-Headers"
-ACEH = "Access-Control-Expose-Headers"
-ACMA = "Access-Control-Max-Age"
-ACAPN = "Access-Control-Allow-Private-Network"
 POLICY_HEADER = "X-Gravitee-Policy"
 
 
