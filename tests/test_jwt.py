@@ -76,46 +76,52 @@ def jwt_app(configuration: dict[str, Any], keyless: bool = False) -> Any:
 HS = {"signature": "HMAC_HS256", "publicKeyResolver": "GIVEN_KEY", "resolverParameter": SECRET}
 RS = {"signature": "RSA_RS256", "publicKeyResolver": "GIVEN_KEY", "resolverParameter": pem(RSA_KEY)}
 ES = {"signature": "ES256", "resolverParameter": pem(EC_KEY)}
-NOW = int(time.time())
 
-# (id, plan configuration, Authorization header or ?access_token=, status, failure key)
+
+def now() -> int:
+    return int(time.time())
+
+
+# (id, plan configuration, Authorization header or ?access_token= (made when the row runs, so that
+# expiry times are relative to the request), status, failure key)
 ROWS = [
-    ("HS256", HS, f"Bearer {token()}", 200, None),
-    ("bearer is case-insensitive", HS, f"bearer {token()}", 200, None),
-    ("in the query", HS, f"?{token()}", 200, None),
+    ("HS256", HS, lambda: f"Bearer {token()}", 200, None),
+    ("bearer is case-insensitive", HS, lambda: f"bearer {token()}", 200, None),
+    ("in the query", HS, lambda: f"?{token()}", 200, None),
     ("HS384 by its JWA name", {**HS, "signature": "HS384", "resolverParameter": "k" * 48},
-     f"Bearer {token('k' * 48, 'HS384')}", 200, None),
-    ("RS256", RS, f"Bearer {token(private_pem(RSA_KEY), 'RS256')}", 200, None),
-    ("RS256, another key's signature", RS, f"Bearer {token(private_pem(OTHER_RSA_KEY), 'RS256')}", 401, "JWT_INVALID_TOKEN"),
-    ("ES256", ES, f"Bearer {token(EC_KEY, 'ES256')}", 200, None),
-    ("expired", HS, f"Bearer {token(exp=NOW - 3600)}", 401, "JWT_INVALID_TOKEN"),
-    ("expired within the leeway", HS, f"Bearer {token(exp=NOW - 10)}", 200, None),
-    ("expired, no leeway", {**HS, "leeway": 0}, f"Bearer {token(exp=NOW - 10)}", 401, "JWT_INVALID_TOKEN"),
-    ("not yet valid", HS, f"Bearer {token(nbf=NOW + 3600)}", 401, "JWT_INVALID_TOKEN"),
-    ("no exp at all is accepted", HS, f"Bearer {token(exp=None)}", 200, None),
-    ("wrong secret", HS, f"Bearer {token('t' * 32)}", 401, "JWT_INVALID_TOKEN"),
-    ("alg none", HS, f"Bearer {jwt.encode({'sub': 'a'}, None, algorithm='none')}", 401, "JWT_INVALID_TOKEN"),
+     lambda: f"Bearer {token('k' * 48, 'HS384')}", 200, None),
+    ("RS256", RS, lambda: f"Bearer {token(private_pem(RSA_KEY), 'RS256')}", 200, None),
+    ("RS256, another key's signature", RS, lambda: f"Bearer {token(private_pem(OTHER_RSA_KEY), 'RS256')}", 401, "JWT_INVALID_TOKEN"),
+    ("ES256", ES, lambda: f"Bearer {token(EC_KEY, 'ES256')}", 200, None),
+    ("expired", HS, lambda: f"Bearer {token(exp=now() - 3600)}", 401, "JWT_INVALID_TOKEN"),
+    ("expired within the leeway", HS, lambda: f"Bearer {token(exp=now() - 10)}", 200, None),
+    ("expired, no leeway", {**HS, "leeway": 0}, lambda: f"Bearer {token(exp=now() - 10)}", 401, "JWT_INVALID_TOKEN"),
+    ("not yet valid", HS, lambda: f"Bearer {token(nbf=now() + 3600)}", 401, "JWT_INVALID_TOKEN"),
+    ("no exp at all is accepted", HS, lambda: f"Bearer {token(exp=None)}", 200, None),
+    ("wrong secret", HS, lambda: f"Bearer {token('t' * 32)}", 401, "JWT_INVALID_TOKEN"),
+    ("alg none", HS, lambda: f"Bearer {jwt.encode({'sub': 'a'}, None, algorithm='none')}", 401, "JWT_INVALID_TOKEN"),
     # the algorithm is the plan's: an RS256 public key is no HMAC secret (alg confusion)
-    ("HS256 token signed with the RS256 plan's public key", RS, f"Bearer {hs256_by_hand(pem(RSA_KEY).encode())}", 401,
+    ("HS256 token signed with the RS256 plan's public key", RS, lambda: f"Bearer {hs256_by_hand(pem(RSA_KEY).encode())}", 401,
      "JWT_INVALID_TOKEN"),
-    ("an HS384 token on an HS256 plan", {**HS, "resolverParameter": "k" * 48}, f"Bearer {token('k' * 48, 'HS384')}", 401,
+    ("an HS384 token on an HS256 plan", {**HS, "resolverParameter": "k" * 48}, lambda: f"Bearer {token('k' * 48, 'HS384')}", 401,
      "JWT_INVALID_TOKEN"),
     ("garbage", HS, "Bearer not.a.jwt", 401, "JWT_INVALID_TOKEN"),
     ("empty token", HS, "Bearer ", 401, "JWT_MISSING_TOKEN"),
     ("no token: no plan", HS, None, 401, "GATEWAY_PLAN_UNRESOLVABLE"),
     ("Basic is no token", HS, "Basic YTpi", 401, "GATEWAY_PLAN_UNRESOLVABLE"),
-    ("issuer checked", {**HS, "issuer": "https://idp.example.com"}, f"Bearer {token(iss='https://evil.example.com')}", 401,
+    ("issuer checked", {**HS, "issuer": "https://idp.example.com"}, lambda: f"Bearer {token(iss='https://evil.example.com')}", 401,
      "JWT_INVALID_TOKEN"),
-    ("issuer matches", {**HS, "issuer": "https://idp.example.com"}, f"Bearer {token(iss='https://idp.example.com')}", 200,
+    ("issuer matches", {**HS, "issuer": "https://idp.example.com"}, lambda: f"Bearer {token(iss='https://idp.example.com')}", 200,
      None),
-    ("audience checked", {**HS, "audience": "orders"}, f"Bearer {token(aud='billing')}", 401, "JWT_INVALID_TOKEN"),
-    ("audience in a list", {**HS, "audience": ["x", "orders"]}, f"Bearer {token(aud=['orders'])}", 200, None),
-    ("an audience not configured is not checked", HS, f"Bearer {token(aud='billing')}", 200, None),
+    ("audience checked", {**HS, "audience": "orders"}, lambda: f"Bearer {token(aud='billing')}", 401, "JWT_INVALID_TOKEN"),
+    ("audience in a list", {**HS, "audience": ["x", "orders"]}, lambda: f"Bearer {token(aud=['orders'])}", 200, None),
+    ("an audience not configured is not checked", HS, lambda: f"Bearer {token(aud='billing')}", 200, None),
 ]
 
 
 @pytest.mark.parametrize(("configuration", "credential", "status", "key"), [pytest.param(*r[1:], id=r[0]) for r in ROWS])
-def test_token(configuration: dict[str, Any], credential: str | None, status: int, key: str | None) -> None:
+def test_token(configuration: dict[str, Any], credential: Any, status: int, key: str | None) -> None:
+    credential = credential() if callable(credential) else credential
     app = jwt_app(configuration)
     headers = {"Origin": O}
     path = "/orders/me"
