@@ -189,7 +189,7 @@ def _install_hooks(app: Flask, runtime: Runtime) -> None:
 
 
 class GraviCORS:
-    """Gravitee-style per-API CORS and policy chains for a Flask app.
+    """Gravitee-style per-API CORS, plans and flows for a Flask app.
 
     ``GraviCORS(app)``, or ``GraviCORS()`` then ``init_app(app)`` in an app factory.
     ``apis`` (a list of API objects) takes precedence over ``app.config["GRAVICORS"]``;
@@ -244,7 +244,7 @@ class GraviCORS:
         return load_config(raw, self.policies, self.security_types)
 
     def init_app(self, app: Flask) -> None:
-        """Validate the config, install the WSGI layer and the policy hooks.
+        """Validate the config, install the WSGI layer and the plan and flow hooks.
 
         Reads ``app.config["GRAVICORS"]``: ``{"apis": [...], "flows": [...]}`` or the
         path of a JSON file holding it (ignored when ``apis=`` was given to the
