@@ -17,6 +17,8 @@ from flask_gravicors import GraviCORS, Policy, hookimpl
 ALLOWED_ORIGIN = "https://app.example.com"
 DISALLOWED_ORIGIN = "https://evil.example.net"
 REGEX_ORIGIN = "https://shop.tenant500.example.com"
+#: An origin no list holds, allowed at run time by the gravicors_origin_allowed hook.
+DYNAMIC_ORIGIN = "https://tenant42.example.org"
 API_KEY = "bench-key-1"
 
 METHODS = ["GET", "POST", "PUT", "DELETE"]
@@ -93,11 +95,30 @@ def gravicors_register_policies() -> list[type[Policy]]:
     return [PassPolicy]
 
 
+@hookimpl
+def gravicors_origin_allowed(api_name: str, origin: str) -> bool | None:
+    """Tenants decided at run time: only :data:`DYNAMIC_ORIGIN`."""
+    return origin == DYNAMIC_ORIGIN
+
+
 class _PassPlugin:
     gravicors_register_policies = staticmethod(gravicors_register_policies)
+    gravicors_origin_allowed = staticmethod(gravicors_origin_allowed)
 
 
-def gravicors_api(origins: list[str], policies: list[dict[str, Any]] | None = None, **cors: Any) -> dict[str, Any]:
+#: An api-key plan and a keyless one (a request without a key takes the keyless plan).
+PLANS = [{"name": "Gold", "security": "api-key", "configuration": {"keys": [API_KEY]}}, {"name": "Free", "security": "keyless"}]
+#: One API flow over everything with one step that lets the request through.
+FLOWS = [{"name": "noop", "request": [{"policy": "bench-pass"}]}]
+
+
+def gravicors_api(
+    origins: list[str],
+    policies: list[dict[str, Any]] | None = None,
+    plans: list[dict[str, Any]] | None = None,
+    flows: list[dict[str, Any]] | None = None,
+    **cors: Any,
+) -> dict[str, Any]:
     return {
         "name": "api",
         "context_path": "/api",
@@ -113,6 +134,8 @@ def gravicors_api(origins: list[str], policies: list[dict[str, Any]] | None = No
             **cors,
         },
         "policies": policies or [],
+        "plans": plans or [],
+        "flows": flows or [],
     }
 
 
@@ -136,11 +159,15 @@ def make_app(
     *,
     policies: list[dict[str, Any]] | None = None,
     neighbour_policies: list[dict[str, Any]] | None = None,
+    plans: list[dict[str, Any]] | None = None,
+    flows: list[dict[str, Any]] | None = None,
+    cors: dict[str, Any] | None = None,
 ) -> Flask:
     """``variant``: ``bare``, ``bare-hook``, ``bare-headers``, ``flask-cors``, ``gravicors``, ``gravicors-nochain``
     (flask_gravicors with its policy hooks removed from Flask: "no chain at all") or ``gravicors-store``
     (flask_gravicors whose config comes from a SQLite config store, its watcher thread polling it).
-    ``neighbour_policies`` adds a second API, ``/other``, with those policies."""
+    ``neighbour_policies`` adds a second API, ``/other``, with those policies;
+    ``plans``, ``flows`` and ``cors`` (fields over the defaults) shape the API."""
     app = make_base_app()
     if variant == "bare":
         return app
@@ -172,7 +199,7 @@ def make_app(
             },
         )
         return app
-    api_list = [gravicors_api(origins, policies)]
+    api_list = [gravicors_api(origins, policies, plans, flows, **(cors or {}))]
     if neighbour_policies:
         api_list.append({**gravicors_api(origins, neighbour_policies), "name": "other", "context_path": "/other"})
     if variant == "gravicors-store":

@@ -259,6 +259,10 @@ CELL_KEYS = [
     # The config from a SQLite config store, its watcher thread polling meanwhile.
     "gravicors-store:exact1:allowed",
     "gravicors-store:preflight",
+    "gravicors-plans:exact1:allowed",
+    "gravicors-plans:preflight",
+    "gravicors-plans-rp:preflight",
+    "gravicors-dynamic:exact1:dynamic",
 ]
 
 #: What each flask_gravicors cell must answer: status, and whether its origin is allowed.
@@ -272,6 +276,7 @@ EXPECTED = {
     "paths": ("200", True),
     "origins": ("200", False),
     "origins-regex": ("200", False),
+    "dynamic": ("200", True),
 }
 
 #: The ``paths`` cells: an allowed GET to ``/api/items/<id>``, a new id on every
@@ -313,6 +318,13 @@ _CHAINS: dict[str, dict[str, Any]] = {
     "gravicors-2noop": {"policies": apps.TWO_NOOP_POLICIES},
     "gravicors-2policies": {"policies": apps.TWO_POLICIES},
     "gravicors-neighbour": {"neighbour_policies": apps.TWO_NOOP_POLICIES},
+    # Plans and flows (issue 13): an api-key and a keyless plan, one API flow with
+    # one step; its GET has no key (the keyless plan). Plans never run on a
+    # preflight, flows only with run_policies on ("-rp").
+    "gravicors-plans": {"plans": apps.PLANS, "flows": apps.FLOWS},
+    "gravicors-plans-rp": {"plans": apps.PLANS, "flows": apps.FLOWS, "cors": {"run_policies": True}},
+    # An origin allowed by the gravicors_origin_allowed hook, its decision cached.
+    "gravicors-dynamic": {"cors": {"dynamic_origins": True}},
 }
 
 
@@ -355,7 +367,9 @@ def make_cell(key: str) -> Cell:
         env = preflight(apps.ALLOWED_ORIGIN, "PUT", BIG_REQUEST_HEADERS)
     else:
         origins, _, verdict = case.partition(":")
-        if _origins(origins)[0] != "exact":
+        if verdict == "dynamic":
+            origin = apps.DYNAMIC_ORIGIN
+        elif _origins(origins)[0] != "exact":
             origin = apps.REGEX_ORIGIN
         else:
             origin = apps.DISALLOWED_ORIGIN if verdict == "disallowed" else apps.ALLOWED_ORIGIN
@@ -384,8 +398,11 @@ def base_of(key: str) -> str | None:
         return "bare:get-origins"
     if case.startswith("preflight"):
         return "bare:options"
-    if variant in ("flask-cors", "gravicors", "gravicors-store", "bare-hook", "bare-headers"):
+    if variant in ("flask-cors", "gravicors", "gravicors-store", "bare-hook", "bare-headers", "gravicors-dynamic"):
         return "bare:get"
+    if variant == "gravicors-plans":
+        # The same API and request without plans and flows: the chain's own cost.
+        return "gravicors:exact1:allowed"
     if variant == "gravicors-neighbour":
         return "gravicors-nochain:exact1:allowed"
     if variant in ("gravicors-nochain", "gravicors-keyed"):
@@ -527,6 +544,13 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         c["gravicors:glob1000:allowed"],
         1.10,
     )
+    ratio_row(
+        f"allowed GET from an origin the gravicors_origin_allowed hook allowed ({apps.DYNAMIC_ORIGIN}, cached decision)",
+        bare_get,
+        None,
+        c["gravicors-dynamic:exact1:dynamic"],
+        1.05,
+    )
     info_row(
         f"(info) allowed GET, 1 exact origin, a new path on every request (/api/items/<id>, {PATH_IDS:,} ids)",
         c["bare:get-paths"],
@@ -546,6 +570,18 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         c["flask-cors:preflight"],
         c["gravicors:preflight"],
         0.10,
+    )
+    ratio_row(
+        "valid preflight, API with plans and a flow, run_policies off (vs bare automatic OPTIONS)",
+        bare_opt,
+        None,
+        c["gravicors-plans:preflight"],
+        0.10,
+    )
+    info_row(
+        "(info) valid preflight, API with plans and a flow, run_policies on: the flow runs in Flask (vs bare OPTIONS)",
+        bare_opt,
+        c["gravicors-plans-rp:preflight"],
     )
     speedup = c["flask-cors:preflight"].ratio / c["gravicors:preflight"].ratio
     rows.append(
@@ -608,26 +644,30 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
             verdict(lo <= 0 <= hi),
         )
     )
-    mixed = c["gravicors-neighbour:exact1:allowed"]
-    d, lo, hi = mixed.delta()
-    rows.append(
-        (
-            "(info) API with no policies while another API has some (policy hooks installed) vs no chain",
-            "",
-            "",
-            mixed.text(),
-            f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f})",
-            "",
-            "",
-        )
+
+    def delta_row(label: str, cell: Cell, target: str = "", limit: float | None = None, ratio: bool = False) -> None:
+        """A row of a cell against its base: Δ µs (median, IQR), and the target Δ ≤ limit."""
+        d, lo, hi = cell.delta()
+        text = f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f})" + (f" = {cell.ratio:.3f}× its base" if ratio else "")
+        rows.append((label, "", "", cell.text(), text, target, verdict(d <= limit) if limit is not None else ""))
+
+    delta_row(
+        "(info) API with no policies while another API has some (policy hooks installed) vs no chain",
+        c["gravicors-neighbour:exact1:allowed"],
     )
     for key, label in (
         ("gravicors-2noop", "API with two policies that let the request through (2 no-op policies) vs none"),
         ("gravicors-2policies", "API with two policies that let the request through (api-key + a no-op) vs none"),
     ):
-        two = c[f"{key}:exact1:allowed"]
-        d, lo, hi = two.delta()
-        rows.append((label, "", "", two.text(), f"Δ {d:+.2f} µs (IQR {lo:+.2f}…{hi:+.2f})", "≤ +5 µs", verdict(d <= 5)))
+        delta_row(label, c[f"{key}:exact1:allowed"], "≤ +5 µs", 5)
+    delta_row(
+        "API with an api-key plan, a keyless plan and one flow of one no-op step vs the same API without them "
+        "(a GET without key: keyless)",
+        c["gravicors-plans:exact1:allowed"],
+        "≤ +5 µs",
+        5,
+        ratio=True,
+    )
     t = info["gravicors:init_s"]
     rows.append(
         (

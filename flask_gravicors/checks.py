@@ -122,24 +122,27 @@ def strings(values: Any) -> Iterator[tuple[int, str]]:
             yield i, value
 
 
-def gravitee_renamed(cors: Mapping[str, Any]) -> dict[str, Any]:
-    """``cors`` with Gravitee's camelCase names turned into ours.
+def gravitee_renamed(cors: Mapping[str, Any], names: Mapping[str, str] = GRAVITEE_NAMES) -> dict[str, Any]:
+    """``cors`` (or any block whose camelCase ``names`` map to ours) with
+    Gravitee's camelCase names turned into ours.
 
-    When both spellings are given ours wins here and :func:`check_cors` reports it.
+    When both spellings are given ours wins here and :func:`check_cors` (or
+    :func:`both_spellings`) reports it.
     """
     out = dict(cors)
-    for theirs, ours in GRAVITEE_NAMES.items():
+    for theirs, ours in names.items():
         if theirs in out:
             value = out.pop(theirs)
             out.setdefault(ours, value)
     return out
 
 
-def names_as_written(messages: Messages, cors: Mapping[str, Any]) -> Messages:
-    """``messages`` about a ``cors`` block keyed by the names its author used:
-    a field given only in Gravitee's spelling is reported under that spelling.
-    Returns ``messages`` itself when nothing is renamed."""
-    theirs_of = {ours: theirs for theirs, ours in GRAVITEE_NAMES.items() if theirs in cors and ours not in cors}
+def names_as_written(messages: Messages, cors: Mapping[str, Any], names: Mapping[str, str] = GRAVITEE_NAMES) -> Messages:
+    """``messages`` about a ``cors`` block (or another block with camelCase
+    ``names``) keyed by the names its author used: a field given only in
+    Gravitee's spelling is reported under that spelling. Returns ``messages``
+    itself when nothing is renamed."""
+    theirs_of = {ours: theirs for theirs, ours in names.items() if theirs in cors and ours not in cors}
     if theirs_of.keys().isdisjoint(messages):
         return messages
     return {theirs_of.get(key, key): value for key, value in messages.items()}
@@ -364,6 +367,15 @@ def _check_origins(cors: Mapping[str, Any], found: Messages) -> None:
         _add(found, ("allow_private_network",), problem("gravicors.E050", "allow_origin holds '*'"))
 
 
+def both_spellings(raw: Mapping[str, Any], names: Mapping[str, str] = GRAVITEE_NAMES) -> Messages:
+    """gravicors.E005 for every field given under both of its spellings."""
+    found: Messages = {}
+    for theirs, ours in names.items():
+        if theirs in raw and ours in raw:
+            _add(found, (theirs,), problem("gravicors.E005", f"{theirs!r} and {ours!r}"))
+    return found
+
+
 def _header_problem(field: str, name: str, credentials: bool) -> str | None:
     """The refusal of one ``allow_headers`` or ``expose_headers`` entry, if any."""
     lower = name.lower()
@@ -389,10 +401,7 @@ def _header_problem(field: str, name: str, credentials: bool) -> str | None:
 def check_cors(cors: Mapping[str, Any], written: Mapping[str, Any]) -> Messages:
     """Every rule over one ``cors`` block: ``cors`` as the fields loaded it (our
     names), ``written`` as its author wrote it (either naming style)."""
-    found: Messages = {}
-    for theirs, ours in GRAVITEE_NAMES.items():
-        if theirs in written and ours in written:
-            _add(found, (theirs,), problem("gravicors.E005", f"{theirs!r} and {ours!r}"))
+    found = both_spellings(written)
     _check_origins(cors, found)
     credentials = cors.get("allow_credentials") is True
     for field in ("allow_methods", "allow_headers", "expose_headers"):
@@ -459,6 +468,10 @@ def config_warnings(config: Mapping[str, Any], debug: bool) -> list[str]:
 
     out: list[str] = []
     for api in config.get("apis", ()):
+        for plan in api.get("plans", ()):
+            if "legacy_index" in plan:
+                detail = f"API {api['name']!r}: policies[{plan['legacy_index']}] is plan {plan['name']!r}"
+                out.append(problem("gravicors.W010", detail))
         cors = api["cors"]
         if not cors["enabled"]:
             continue

@@ -1,17 +1,25 @@
 """The decision core: a validated config compiled into immutable per-API rules.
 
-No Flask import here. :func:`compile_config` turns the output of
+No Flask import here. :func:`compile_runtime` turns the output of
 :mod:`flask_gravicors.schema` into a :class:`Runtime`: a router from paths and
 blueprints to :class:`CompiledApi`, each holding its :class:`CorsRules` with the
-response headers joined once. Per request only lookups and list building remain.
+response headers joined once, its plans, flows and response templates compiled,
+plus the platform flows every API runs. Per request only lookups and list
+building remain.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, Callable, Mapping, Sequence
 
-from .origins import OriginMatcher
+from .dynamic import DEFAULT_TTL, Ask, DynamicOrigins
+from .errors import ConfigError, plugin_failure
+from .flows import EMPTY_FLOWS, FlowSet
+from .origins import OriginMatcher, sendable
+from .security import CompiledPlan, sort_plans
+from .templates import Templates
 
 ACAO = "Access-Control-Allow-Origin"
 ACAC = "Access-Control-Allow-Credentials"
@@ -85,16 +93,18 @@ class CorsRules:
         "preflight_vary",
         "vary_origin",
         "vary_list",
+        "dynamic",
         "_added",
         "_credentials",
         "_tail_actual",
         "_star_added",
+        "_star_all",
         "_max_age",
         "_acam",
         "_acah",
     )
 
-    def __init__(self, cors: Mapping[str, Any], entrypoints: Sequence[str]):
+    def __init__(self, cors: Mapping[str, Any], entrypoints: Sequence[str], dynamic: DynamicOrigins | None = None):
         origins: list[str] = list(cors.get("allow_origin", ()))
         methods: list[str] = list(cors.get("allow_methods", ()))
         headers: list[str] = list(cors.get("allow_headers", ()))
@@ -117,8 +127,13 @@ class CorsRules:
         self.private_network = bool(cors.get("allow_private_network", False))
         #: Vary on preflight answers (both outcomes): the request headers they read.
         self.preflight_vary = PREFLIGHT_VARY_PRIVATE_NETWORK if self.private_network else PREFLIGHT_VARY
-        # A response that is the same for every origin needs no Vary: Origin.
-        self.vary_origin = not self.literal_star
+        #: Run-time decisions on origins the static list does not allow (None: off).
+        #: Under literal_star every origin is allowed already: nothing to ask.
+        self.dynamic = None if self.literal_star else dynamic
+        # A response that is the same for every origin needs no Vary: Origin; an API
+        # whose origins are decided at run time always sends it (issue 13), even when
+        # a "*" leaves nothing to decide.
+        self.vary_origin = not self.literal_star or dynamic is not None
         #: ``Vary: Origin`` as added to actual responses, built once.
         self.vary_list: Headers = [("Vary", "Origin")] if self.vary_origin else []
         self._added: dict[str | None, Headers] = {}
@@ -127,10 +142,27 @@ class CorsRules:
         self._tail_actual: Headers = self._credentials + ([(ACEH, ", ".join(_unique(expose)))] if expose else [])
         #: Under literal_star, what every actual response gets (shared: never mutate).
         self._star_added: Headers = [(ACAO, "*"), *self._tail_actual]
+        self._star_all: Headers = self.vary_list + self._star_added
         self._acam = None if self.any_method else ", ".join(_unique(methods))
         self._acah = None if self.any_header or not headers else ", ".join(_unique(headers))
         # Gravitee: Max-Age only when maxAge > -1; without it browsers cache 5 s.
         self._max_age: Headers = [(ACMA, str(max_age))] if max_age >= 0 else []
+
+    def allows(self, origin: str) -> bool:
+        """Whether ``origin`` is allowed: the static list, else (``dynamic_origins``)
+        the run-time decision, cached."""
+        if self.origins.allows(origin):
+            return True
+        dynamic = self.dynamic
+        return dynamic is not None and origin != "null" and sendable(origin) and dynamic.decide(origin)[0]
+
+    def expiry(self, origin: str | None) -> float | None:
+        """When the decision on ``origin`` expires: ``None`` unless it was made at
+        run time (by the hook), whose decisions last ``ttl`` seconds."""
+        dynamic = self.dynamic
+        if dynamic is None or origin is None or origin == "null" or not sendable(origin) or self.origins.allows(origin):
+            return None
+        return dynamic.decide(origin)[1]
 
     def allow_origin_value(self, origin: str) -> str:
         return "*" if self.literal_star else origin
@@ -144,18 +176,21 @@ class CorsRules:
         for every request, Origin or not; else empty when the origin is not allowed."""
         if self.literal_star:
             return list(self._star_added)
-        if origin is None or not self.origins.allows(origin):
+        if origin is None or not self.allows(origin):
             return []
         return [(ACAO, self.allow_origin_value(origin)), *self._tail_actual]
 
     def actual_added(self, origin: str | None) -> Headers:
         """``vary_list`` + :meth:`actual_headers`: everything an actual response of
-        this API gets, memoised per origin value (bounded). Shared: never mutate."""
+        this API gets, memoised per origin value (bounded), unless decided at run
+        time (those expire: :meth:`expiry`). Shared: never mutate."""
         if self.literal_star:
-            return self._star_added
+            return self._star_all
         added = self._added.get(origin)
         if added is None:
             added = self.vary_list + self.actual_headers(origin)
+            if self.dynamic is not None and origin is not None and not self.origins.allows(origin):
+                return added
             if origin is None or len(origin) <= ORIGIN_CACHE_KEY_LENGTH:
                 if len(self._added) >= ORIGIN_CACHE_SIZE:
                     self._added.clear()
@@ -171,7 +206,7 @@ class CorsRules:
         check otherwise. ``Vary`` (:attr:`preflight_vary`) is left to the caller
         (sent on both outcomes).
         """
-        if not self.origins.allows(origin):
+        if not self.allows(origin):
             return "origin", []
         # Methods compare case-sensitively (Fetch: browsers upper-case only the six
         # standard methods, so "patch" stays "patch" and must not match "PATCH").
@@ -209,23 +244,118 @@ def _unique(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+class Builder:
+    """What compiling a config needs from outside the core: the installed policy
+    and security type classes (by name), the origin hook and its cache's lifetime.
+    The Flask glue makes one from its plugins; tests make their own."""
+
+    def __init__(
+        self,
+        policies: Mapping[str, Any] | None = None,
+        security_types: Mapping[str, Any] | None = None,
+        ask_origin: Ask | None = None,
+        dynamic_ttl: float = DEFAULT_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.policies = policies or {}
+        self.security_types = security_types or {}
+        self.ask_origin = ask_origin
+        self.dynamic_ttl = dynamic_ttl
+        self.clock = clock
+        #: id() of a step or plan mapping whose policy or security type raised -> its problem.
+        self.failures: dict[int, str] = {}
+
+    def flows(self, flows: Sequence[Mapping[str, Any]], api_name: str) -> FlowSet:
+        """Flows with each enabled step's policy object made from its configuration."""
+
+        def make_step(step: Mapping[str, Any]) -> Any:
+            cls = self.policies[step["policy"]]
+            return self._made(step, "policy", step["policy"], cls, step["configuration"], api_name)
+
+        return FlowSet(flows, make_step) if flows else EMPTY_FLOWS
+
+    def plans(self, plans: Sequence[Mapping[str, Any]], api_name: str) -> tuple[CompiledPlan, ...]:
+        compiled = []
+        for plan in plans:
+            cls = self.security_types[plan["security"]]
+            security = self._made(plan, "security type", plan["security"], cls, plan["configuration"], api_name, plan["name"])
+            if security is not None:
+                compiled.append(CompiledPlan(plan["name"], security, self.flows(plan.get("flows", ()), api_name)))
+        return sort_plans(compiled)
+
+    def _made(self, where: Mapping[str, Any], kind: str, name: str, cls: Any, *args: Any) -> Any:
+        """``cls(*args)``, or ``None`` when the plugin's class raised: the failure is
+        kept in :attr:`failures` under the step or plan it was made for (a plugin's bug,
+        or a config its schema let through, is a config problem: gravicors.E015)."""
+        try:
+            return cls(*args)
+        except Exception as err:  # noqa: BLE001 - reported by compile_runtime as a ConfigError
+            self.failures[id(where)] = plugin_failure(kind, name, err)
+            return None
+
+    def dynamic(self, api_name: str, cors: Mapping[str, Any]) -> DynamicOrigins | None:
+        if not cors.get("dynamic_origins") or self.ask_origin is None:
+            return None
+        return DynamicOrigins(api_name, self.ask_origin, self.dynamic_ttl, self.clock)
+
+
 class CompiledApi:
-    """One API: where it is bound, its CORS rules and its policy chain."""
+    """One API: where it is bound, its CORS rules, plans, flows and templates.
 
-    __slots__ = ("name", "context_path", "blueprint", "entrypoints", "cors", "policies", "response_policies")
+    ``chain``: actual requests go through the Flask hooks (some plan, flow or
+    platform flow applies); ``preflight_chain``: so do valid preflights (platform
+    flows, or API flows with ``run_policies`` on); ``failed_preflight_chain``: so
+    do failed ones (platform flows). Otherwise the WSGI layer answers preflights
+    itself.
+    """
 
-    def __init__(self, api: Mapping[str, Any], policies: Sequence[Any]):
+    __slots__ = (
+        "name",
+        "context_path",
+        "blueprint",
+        "entrypoints",
+        "cors",
+        "plans",
+        "flows",
+        "platform",
+        "templates",
+        "policies",
+        "chain",
+        "preflight_chain",
+        "failed_preflight_chain",
+        "acts_on_response",
+        "selects_by_path",
+    )
+
+    def __init__(self, api: Mapping[str, Any], builder: Builder | None = None, platform: FlowSet = EMPTY_FLOWS):
+        builder = builder or Builder()
         self.name: str = api["name"]
         self.context_path: str | None = api.get("context_path")
         self.blueprint: str | None = api.get("blueprint")
         self.entrypoints: tuple[str, ...] = tuple(api.get("entrypoints", ("http-proxy",)))
-        self.cors = CorsRules(api.get("cors", {}), self.entrypoints)
-        self.policies: tuple[Any, ...] = tuple(policies)
-        # (chain index, policy) of the policies that act on responses: only they are
-        # called on the way out, so a chain of request-only policies costs nothing there.
-        self.response_policies: tuple[tuple[int, Any], ...] = tuple(
-            (i, p) for i, p in enumerate(self.policies) if getattr(p, "acts_on_response", False)
-        )
+        cors = api.get("cors", {})
+        self.cors = CorsRules(cors, self.entrypoints, builder.dynamic(self.name, cors))
+        self.plans = builder.plans(api.get("plans", ()), self.name)
+        self.flows = builder.flows(api.get("flows", ()), self.name)
+        self.platform = platform
+        self.templates = Templates(api.get("response_templates", {}))
+        #: Every step's policy object of the API's own flows (for observers).
+        self.policies: tuple[Any, ...] = self.flows.policies()
+        self.chain = bool(self.plans or self.flows or platform)
+        self.preflight_chain = bool(platform or (self.cors.run_policies and self.flows))
+        self.failed_preflight_chain = bool(platform)
+        flow_sets = (platform, self.flows, *(p.flows for p in self.plans))
+        self.acts_on_response = any(f.acts_on_response for f in flow_sets)
+        #: Whether some selector reads the path (the Flask hook computes it only then).
+        self.selects_by_path = any(f.selects_by_path for f in flow_sets)
+
+    def relative_path(self, path: str) -> str:
+        """``path`` (Flask's ``request.path``) relative to the context path, as flow
+        selectors read it; blueprint-bound APIs have none, so the whole path."""
+        context_path = self.context_path
+        if context_path is None or context_path == "/":
+            return path
+        return path[len(context_path) :] or "/"
 
 
 class Runtime:
@@ -235,9 +365,26 @@ class Runtime:
     that read the snapshot once sees one config from start to end.
     """
 
-    __slots__ = ("apis", "by_path", "by_blueprint", "root", "max_path", "blueprint_of", "key_length", "seen")
+    __slots__ = (
+        "apis",
+        "by_path",
+        "by_blueprint",
+        "root",
+        "max_path",
+        "blueprint_of",
+        "key_length",
+        "seen",
+        "expiring",
+        "expires",
+        "clock",
+    )
 
-    def __init__(self, apis: Sequence[CompiledApi], blueprint_of: Callable[[dict[str, Any]], str | None] | None):
+    def __init__(
+        self,
+        apis: Sequence[CompiledApi],
+        blueprint_of: Callable[[dict[str, Any]], str | None] | None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.apis = tuple(apis)
         by_path: dict[str, CompiledApi] = {}
         by_blueprint: dict[str, CompiledApi] = {}
@@ -264,8 +411,16 @@ class Runtime:
         #: CorsRules.actual_added, for every path under an API, not only for the
         #: paths seen before. Filled by :meth:`remember`, bounded.
         self.seen: dict[tuple[str, str | None], tuple[CompiledApi | None, Headers | None]] = {}
+        #: The entries of :attr:`seen` made from a run-time origin decision, with
+        #: their expiry; :attr:`expires` is the earliest (None: there is none), on
+        #: ``clock``. The WSGI layer calls :meth:`forget_expired` once it passes.
+        self.expiring: dict[tuple[str, str | None], float] = {}
+        self.expires: float | None = None
+        self.clock = clock
 
-    def remember(self, key: str, origin: str | None, api: CompiledApi | None, added: Headers | None) -> None:
+    def remember(
+        self, key: str, origin: str | None, api: CompiledApi | None, added: Headers | None, expires: float | None = None
+    ) -> None:
         """Record in :attr:`seen` that an actual request whose path starts with
         ``key`` (its first :attr:`key_length` characters) from ``origin`` reaches
         ``api`` (None: no API) and gets ``added`` (None: left untouched), unless APIs
@@ -273,14 +428,34 @@ class Runtime:
         and host matching do), the path starts with "//" (its key does not decide the
         API: resolve_path drops the leading slashes first) or the origin is too long
         to keep. (A key shows a leading "//" whenever it matters: with any context
-        path key_length is 3 or more, and with none every path resolves alike.)"""
+        path key_length is 3 or more, and with none every path resolves alike.)
+        ``expires``: the entry holds a run-time origin decision that lasts until
+        then (:meth:`CorsRules.expiry`)."""
         if self.blueprint_of is not None or key[:2] == "//":
             return
         if origin is not None and len(origin) > ORIGIN_CACHE_KEY_LENGTH:
             return
         if len(self.seen) >= SEEN_CACHE_SIZE:
             self.seen.clear()
-        self.seen[key, origin] = (api if api is not None and api.policies else None, added)
+            self.expiring.clear()
+        self.seen[key, origin] = (api if api is not None and api.chain else None, added)
+        if expires is not None:
+            self.expiring[key, origin] = expires
+            if self.expires is None or expires < self.expires:
+                self.expires = expires
+
+    def forget_expired(self) -> None:
+        """Drop the entries of :attr:`seen` whose run-time decision expired, so the
+        next such request decides again."""
+        now = self.clock()
+        earliest = None
+        for entry, expires in list(self.expiring.items()):
+            if expires <= now:
+                self.seen.pop(entry, None)
+                self.expiring.pop(entry, None)
+            elif earliest is None or expires < earliest:
+                earliest = expires
+        self.expires = earliest
 
     def resolve(self, environ: dict[str, Any]) -> CompiledApi | None:
         """The API a request belongs to: by blueprint, else by context path."""
@@ -320,3 +495,47 @@ class Runtime:
                     return api
                 cut = path.rfind("/", 0, cut)
         return self.root
+
+
+def compile_runtime(
+    config: Mapping[str, Any], builder: Builder, blueprint_of: Callable[[dict[str, Any]], str | None] | None
+) -> Runtime:
+    """A loaded config (:func:`flask_gravicors.schema.load_config`) as a :class:`Runtime`."""
+    # Platform steps get the API name "platform": a platform rate limit counts
+    # every API's requests together, as an organization flow's does.
+    platform = builder.flows(config.get("flows", ()), "platform")
+    apis = [CompiledApi(api, builder, platform) for api in config.get("apis", ())]
+    if builder.failures:
+        raise ConfigError(_failures_where_written(config, builder.failures))
+    return Runtime(apis, blueprint_of, builder.clock)
+
+
+def _failures_where_written(config: Mapping[str, Any], failures: Mapping[int, str]) -> dict[Any, Any]:
+    """The :attr:`Builder.failures` as ConfigError messages, each at the path its
+    step or plan was written at (a legacy ``policies`` entry at its own index)."""
+    found: dict[Any, Any] = {}
+
+    def add(path: tuple[Any, ...], message: str) -> None:
+        node = found
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node.setdefault(path[-1], []).append(message)
+
+    def visit(item: Mapping[str, Any], path: tuple[Any, ...], api_path: tuple[Any, ...]) -> None:
+        message = failures.get(id(item))
+        if message is not None:
+            add((*api_path, "policies", item["legacy_index"]) if "legacy_index" in item else path, message)
+
+    def visit_flows(flows: Sequence[Mapping[str, Any]], path: tuple[Any, ...], api_path: tuple[Any, ...]) -> None:
+        for j, flow in enumerate(flows):
+            for phase in ("request", "response"):
+                for k, step in enumerate(flow.get(phase, ())):
+                    visit(step, (*path, j, phase, k), api_path)
+
+    visit_flows(config.get("flows", ()), ("flows",), ())
+    for i, api in enumerate(config.get("apis", ())):
+        visit_flows(api.get("flows", ()), ("apis", i, "flows"), ("apis", i))
+        for p, plan in enumerate(api.get("plans", ())):
+            visit(plan, ("apis", i, "plans", p), ("apis", i))
+            visit_flows(plan.get("flows", ()), ("apis", i, "plans", p, "flows"), ("apis", i))
+    return found

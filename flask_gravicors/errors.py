@@ -41,6 +41,20 @@ RULES: dict[str, tuple[str, str]] = {
         "policy could not be set up",
         "its plugin raised an error on this config (named in the message): fix the config, or report it to the plugin's authors",
     ),
+    # Plans and flows.
+    "gravicors.E016": ("duplicate plan name", "give every plan of an API a unique name"),
+    "gravicors.E017": (
+        "Gravitee Expression Language is not supported",
+        "remove it: select flows by path and methods, and use one plan per way of identifying consumers",
+    ),
+    "gravicors.E018": (
+        "invalid flow path",
+        "write a path relative to the context path, starting with '/', such as /orders or /orders/:id",
+    ),
+    "gravicors.E019": (
+        "unknown security type",
+        "use keyless, api-key (plugins/gravicors-apikey) or jwt (plugins/gravicors-jwt), or install the plugin",
+    ),
     # Origins.
     "gravicors.E020": (
         "origin is not scheme://host[:port]",
@@ -116,6 +130,21 @@ RULES: dict[str, tuple[str, str]] = {
         "looks like an unsubstituted placeholder",
         "environment variable not substituted? give the value itself, or substitute it before the config is loaded",
     ),
+    # Response templates.
+    "gravicors.E070": (
+        "invalid response template key",
+        "use a Gravitee failure key such as CORS_PREFLIGHT_FAILED, API_KEY_INVALID or DEFAULT",
+    ),
+    "gravicors.E071": ("invalid media type", "use */*, or a type/subtype such as application/json"),
+    "gravicors.E072": (
+        "header not allowed in a response template",
+        "remove it: Access-Control-*, Vary and Content-Length are set by flask_gravicors; values are one printable line",
+    ),
+    # Gravitee definitions (flask_gravicors.gravitee).
+    "gravicors.E080": (
+        "cannot be translated from a Gravitee definition",
+        "remove it from the definition, or configure the equivalent in flask_gravicors by hand",
+    ),
     # Warnings: logged once when a config takes effect, never refused.
     "gravicors.W001": (
         "CORS is enabled but never applied",
@@ -137,6 +166,15 @@ RULES: dict[str, tuple[str, str]] = {
         "allow_headers and expose_headers hold exact names, compared case-insensitively, not patterns: list each "
         "header, or use '*'",
     ),
+    "gravicors.W010": (
+        "a legacy api-key policy is loaded as an api-key plan",
+        "write it as a plan: it now runs after platform flows and before the API's flows, and never on a preflight "
+        "(a key check on a preflight is Gravitee's bug #825)",
+    ),
+    "gravicors.W011": (
+        "dynamic_origins is on but no plugin decides origins",
+        "register a plugin implementing gravicors_origin_allowed; until then only allow_origin applies",
+    ),
 }
 
 _ID_PREFIX = re.compile(r"^(gravicors\.[EW]\d{3}): ")
@@ -157,6 +195,12 @@ def problem(rule_id: str, detail: str) -> str:
     """
     title, hint = RULES[rule_id]
     return f"{rule_id}: {title}: {detail} (hint: {hint})"
+
+
+def plugin_failure(kind: str, name: str, err: BaseException) -> str:
+    """The gravicors.E015 problem of a plugin's class (``kind`` ``"policy"`` or
+    ``"security type"``) that raised ``err`` on its config: the type and a cut text."""
+    return problem("gravicors.E015", f"{kind} {name!r} raised {type(err).__name__}: {str(err)[:200]!r}")
 
 
 @dataclass(frozen=True)

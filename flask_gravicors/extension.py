@@ -11,12 +11,16 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import MapAdapter
 
 from . import checks
-from .core import CompiledApi, Runtime
-from .errors import ConfigError
-from .plugins import collect_policies, make_plugin_manager
+from .core import Builder, Runtime, compile_runtime
+from .dynamic import DEFAULT_TTL
+from .errors import ConfigError, problem
+from .flows import CompiledFlow
+from .plugins import collect_policies, collect_security_types, make_plugin_manager
 from .policy import Policy
-from .schema import load_config, policy_failure, read_config
-from .wsgi import REQUEST_KEY, CorsMiddleware, RequestState
+from .schema import load_config, read_config
+from .security import SecurityType, select_plan
+from .templates import Failure, render
+from .wsgi import ACTUAL, FAILED_PREFLIGHT, REQUEST_KEY, CorsMiddleware, RequestState
 
 if TYPE_CHECKING:
     from .store import Version
@@ -64,33 +68,105 @@ def _blueprint_resolver(app: Flask) -> Any:
     return blueprint_of
 
 
+def _answer(status: int, headers: list[tuple[str, str]], body: bytes) -> Response:
+    """A Flask response from :func:`~.templates.render`'s parts (werkzeug sets
+    Content-Length itself)."""
+    return Response(body, status=status, headers=[(n, v) for n, v in headers if n.lower() != "content-length"])
+
+
+def _enter(state: RequestState, flows: tuple[CompiledFlow, ...], req: Any, platform: bool = False) -> Any:
+    """Run the request steps of ``flows`` in order; the first answer stops them (a
+    Failure is written through the API's response templates). A flow with work on
+    the way out is recorded, with how many of its request steps ran, in
+    ``state.platform`` or ``state.entered``."""
+    for flow in flows:
+        entry: list[Any] | None = None
+        if flow.on_the_way_out:
+            entry = [flow, 0]
+            if platform:
+                state.platform.append(entry)
+            else:
+                state.entered.append(entry)
+        for policy in flow.request:
+            if entry is not None:
+                entry[1] += 1
+            answer = policy.on_request(req)
+            if answer is not None:
+                state.answered = True
+                if isinstance(answer, Failure):
+                    return _answer(*render(answer, state.api.templates, req.headers.get("Accept")))
+                return answer
+    return None
+
+
 def _before_request() -> Any:
+    """The request phase, in Gravitee's order: platform flows, plan security, plan
+    flows, API flows; on a valid preflight only platform flows and, with
+    ``run_policies`` on, API flows, then an empty 200 standing in for the view; on
+    a failed preflight only platform flows, then the refusal."""
     # The request object itself, not the ``request`` proxy: each attribute read
     # through the proxy costs a context lookup (about 0.7 µs), here and in policies.
     req = request._get_current_object()  # type: ignore[attr-defined]
     state: RequestState | None = req.environ.get(REQUEST_KEY)
     if state is None:
         return None
-    for policy in state.api.policies:
-        state.ran += 1
-        answer = policy.on_request(req)
+    api = state.api
+    # The path relative to the context path, only when some selector reads it.
+    rel = api.relative_path(req.path) if api.selects_by_path else "/"
+    method = req.method
+    if api.platform:
+        answer = _enter(state, api.platform.select(rel, method), req, platform=True)
         if answer is not None:
-            state.answered = True
             return answer
-    if state.preflight is not None:
-        # runPolicies on and every policy let the preflight through: Gravitee
-        # stands an empty 200 in for the backend; the view never runs.
-        return Response(status=200)
-    return None
+    kind = state.kind
+    if kind == FAILED_PREFLIGHT:
+        state.answered = True
+        return _answer(*state.refusal)  # type: ignore[misc]
+    if kind == ACTUAL:
+        if api.plans:
+            plan, failure = select_plan(api.plans, req)
+            if failure is not None:
+                state.answered = True
+                return _answer(*render(failure, api.templates, req.headers.get("Accept")))
+            if plan is not None and plan.flows:
+                answer = _enter(state, plan.flows.select(rel, method), req)
+                if answer is not None:
+                    return answer
+        return _enter(state, api.flows.select(rel, method), req) if api.flows else None
+    # A valid preflight: never plan security nor plan flows (Gravitee skips security
+    # on preflights: a browser sends no credentials there; its tracker's #825).
+    if api.cors.run_policies and api.flows:
+        answer = _enter(state, api.flows.select(rel, method), req)
+        if answer is not None:
+            return answer
+    # Gravitee stands an empty 200 in for the backend; the view never runs.
+    return Response(status=200)
 
 
 def _after_request(response: Response) -> Response:
+    """The response phase, in Gravitee's order: plan flows, API flows, then platform
+    flows. A request step's on_response runs whenever its on_request ran; response
+    steps of plan and API flows only when no step answered; platform flows'
+    response steps always."""
     req = request._get_current_object()  # type: ignore[attr-defined]
     state: RequestState | None = req.environ.get(REQUEST_KEY)
     if state is None:
         return response
-    for index, policy in state.api.response_policies:
-        if index < state.ran:
+    for flow, ran in state.entered:
+        response = _leave(flow, ran, not state.answered, req, response)
+    for flow, ran in state.platform:
+        response = _leave(flow, ran, True, req, response)
+    return response
+
+
+def _leave(flow: CompiledFlow, ran: int, response_steps: bool, req: Any, response: Response) -> Response:
+    for index in flow.completions:
+        if index < ran:
+            replaced = flow.request[index].on_response(req, response)
+            if replaced is not None:
+                response = replaced
+    if response_steps:
+        for policy in flow.response:
             replaced = policy.on_response(req, response)
             if replaced is not None:
                 response = replaced
@@ -98,47 +174,26 @@ def _after_request(response: Response) -> Response:
 
 
 def _install_hooks(app: Flask, runtime: Runtime) -> None:
-    """Add the policy hooks ``runtime`` needs and ``app`` lacks (never removed).
+    """Add the hooks ``runtime`` needs and ``app`` lacks (never removed).
 
-    APIs with no policies pay nothing for the chain (each Flask hook costs a few µs
-    per request, see ``benchmarks/``): the before hook is installed once an API has
-    a policy, the after hook once a policy acts on responses. Policies run first
-    among before_request hooks (the gateway runs them before the backend) and act
-    last on the response. Lists are replaced, not changed in place, so a request
-    iterating them meanwhile never sees a hook twice.
+    APIs with no plans and no flows pay nothing for them (each Flask hook costs a
+    few µs per request, see ``benchmarks/``): the before hook is installed once an
+    API has a plan or a flow (or there are platform flows), the after hook once a
+    step acts on responses. The hooks run first among before_request hooks (the
+    gateway runs its chain before the backend) and act last on the response. Lists
+    are replaced, not changed in place, so a request iterating them meanwhile never
+    sees a hook twice.
     """
     before = app.before_request_funcs.get(None, [])
-    if any(api.policies for api in runtime.apis) and _before_request not in before:
+    if any(api.chain for api in runtime.apis) and _before_request not in before:
         app.before_request_funcs[None] = [_before_request, *before]
     after = app.after_request_funcs.get(None, [])
-    if any(api.response_policies for api in runtime.apis) and _after_request not in after:
+    if any(api.acts_on_response for api in runtime.apis) and _after_request not in after:
         app.after_request_funcs[None] = [_after_request, *after]
 
 
-def _policy_chains(config: Mapping[str, Any]) -> list[list[Policy]]:
-    """Each API's policy objects, made from their loaded configs.
-
-    A policy whose constructor raises (a plugin's bug, or a config its schema let
-    through) is reported as gravicors.E015 at its path, all of them in one
-    ConfigError: only a ConfigError leaves ``init_app`` and ``reconfigure``.
-    """
-    chains: list[list[Policy]] = []
-    failed: dict[int, Any] = {}
-    for i, api in enumerate(config["apis"]):
-        chain = []
-        for j, ref in enumerate(api["policies"]):
-            try:
-                chain.append(ref["policy"](ref["config"], api["name"]))
-            except Exception as err:  # noqa: BLE001 - reported as a config problem
-                failed.setdefault(i, {}).setdefault("policies", {})[j] = [policy_failure(ref["name"], err)]
-        chains.append(chain)
-    if failed:
-        raise ConfigError({"apis": failed})
-    return chains
-
-
 class GraviCORS:
-    """Gravitee-style per-API CORS and policy chains for a Flask app.
+    """Gravitee-style per-API CORS, plans and flows for a Flask app.
 
     ``GraviCORS(app)``, or ``GraviCORS()`` then ``init_app(app)`` in an app factory.
     ``apis`` (a list of API objects) takes precedence over ``app.config["GRAVICORS"]``;
@@ -159,6 +214,7 @@ class GraviCORS:
         self._entry_points = entry_points
         self._pm: Any = None
         self._policies: dict[str, type[Policy]] | None = None
+        self._security_types: dict[str, type[SecurityType]] | None = None
         # Middlewares of the apps this instance serves; weak, the app owns them.
         self._middlewares: weakref.WeakKeyDictionary[Flask, CorsMiddleware] = weakref.WeakKeyDictionary()
         # The raw config (as read, before validation) each app runs: what
@@ -172,17 +228,35 @@ class GraviCORS:
     @property
     def policies(self) -> Mapping[str, type[Policy]]:
         """Installed policy classes by name (plugins are loaded on first use)."""
-        if self._policies is None:
-            self._pm = make_plugin_manager(self._plugins, self._entry_points)
-            self._policies = collect_policies(self._pm)
-        return self._policies
+        self._load_plugins()
+        return self._policies  # type: ignore[return-value]
+
+    @property
+    def security_types(self) -> Mapping[str, type[SecurityType]]:
+        """Installed plan security types by name, ``keyless`` included."""
+        self._load_plugins()
+        return self._security_types  # type: ignore[return-value]
+
+    def _load_plugins(self) -> None:
+        if self._pm is None:
+            pm = make_plugin_manager(self._plugins, self._entry_points)
+            self._policies = collect_policies(pm)
+            self._security_types = collect_security_types(pm)
+            self._pm = pm
+
+    def load(self, raw: Any) -> dict[str, Any]:
+        """Validate a config (dict, or path to a JSON file) against this instance's
+        plugins, as ``init_app`` does; raises :class:`ConfigError`."""
+        return load_config(raw, self.policies, self.security_types)
 
     def init_app(self, app: Flask) -> None:
-        """Validate the config, install the WSGI layer and the policy hooks.
+        """Validate the config, install the WSGI layer and the plan and flow hooks.
 
-        Reads ``app.config["GRAVICORS"]``: ``{"apis": [...]}`` or the path of a JSON
-        file holding it (ignored when ``apis=`` was given to the constructor).
-        Raises :class:`ConfigError` naming every problem; the app is left untouched.
+        Reads ``app.config["GRAVICORS"]``: ``{"apis": [...], "flows": [...]}`` or the
+        path of a JSON file holding it (ignored when ``apis=`` was given to the
+        constructor), and ``app.config["GRAVICORS_DYNAMIC_ORIGINS_TTL"]``: how many
+        seconds a run-time origin decision is cached (default 60). Raises
+        :class:`ConfigError` naming every problem; the app is left untouched.
 
         With ``app.config["GRAVICORS_STORE"]`` (a SQLAlchemy URL, see
         :mod:`flask_gravicors.store`) the store's newest version runs instead (an
@@ -297,10 +371,26 @@ class GraviCORS:
         return self._middlewares[app].runtime
 
     def _compile(self, raw: Any, app: Flask) -> Runtime:
-        config = load_config(raw, self.policies)
-        apis = [CompiledApi(api, chain) for api, chain in zip(config["apis"], _policy_chains(config), strict=True)]
-        runtime = Runtime(apis, _blueprint_resolver(app))
+        config = self.load(raw)
+        ttl = app.config.get("GRAVICORS_DYNAMIC_ORIGINS_TTL", DEFAULT_TTL)
+        if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl <= 86400:
+            raise ConfigError(
+                {"GRAVICORS_DYNAMIC_ORIGINS_TTL": [problem("gravicors.E003", f"{ttl!r}: a number of seconds, 0 to 86400")]}
+            )
+        hook = self._pm.hook.gravicors_origin_allowed
+        builder = Builder(
+            self.policies,
+            self.security_types,
+            lambda api_name, origin: hook(api_name=api_name, origin=origin),
+            float(ttl),
+        )
+        runtime = compile_runtime(config, builder, _blueprint_resolver(app))
         self._pm.hook.gravicors_config_loaded(apis=runtime.apis)
-        for warning in checks.config_warnings(config, app.debug):
+        warnings = checks.config_warnings(config, app.debug)
+        if not hook.get_hookimpls():
+            warnings += [
+                problem("gravicors.W011", f"API {api['name']!r}") for api in config["apis"] if api["cors"]["dynamic_origins"]
+            ]
+        for warning in warnings:
             log.warning("%s", warning)
         return runtime

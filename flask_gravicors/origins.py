@@ -476,6 +476,10 @@ def _sendable(origin: str) -> bool:
     )
 
 
+#: Public name for the other modules (dynamic origins ask only about such values).
+sendable = _sendable
+
+
 class OriginMatcher:
     """Decides whether a request's ``Origin`` is allowed. Immutable once built,
     except for the regex decision cache, which only ever memoises answers."""

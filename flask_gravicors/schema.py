@@ -3,8 +3,8 @@
 :func:`load_config` validates a whole config, every API, every cors block and every
 policy config, and raises one :class:`~flask_gravicors.errors.ConfigError`
 holding all problems. It first bounds the input's size
-(:func:`~flask_gravicors.checks.check_limits`); then the strict fields below
-decide every value's type, once: a list is a JSON array (``list`` or ``tuple``),
+(:func:`~flask_gravicors.checks.check_limits`); then the strict fields of
+:mod:`flask_gravicors.strict` decide every value's type, once: a list is a JSON array (``list`` or ``tuple``),
 a string a ``str`` that is valid Unicode, a flag ``True`` or ``False``, a number
 an ``int`` that is no ``bool``; anything else is ``gravicors.E003`` at its path.
 The rules of :mod:`flask_gravicors.checks` run in ``validates_schema`` hooks on
@@ -13,7 +13,6 @@ what these fields loaded, so they judge exactly the values that will run.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import os
 from typing import Any, Mapping
@@ -23,95 +22,22 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 from . import checks
 from .core import ENTRYPOINTS
 from .errors import ConfigError, problem
-
-# The installed policies, visible to PolicyRefSchema during one load_config call
-# (marshmallow 4 dropped schema context in favour of contextvars).
-_POLICIES: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("gravicors_policies")
+from .flow_schema import (
+    POLICIES,
+    SECURITY_TYPES,
+    FlowSchema,
+    PlanSchema,
+    TwoSpellings,
+    check_plan_names,
+    configuration_of,
+    installed,
+    legacy_policies,
+    response_templates_field,
+)
+from .strict import Flag, Int, List, Object, StringList, Text
 
 #: Largest config file read (gravicors.E006); 100 000 origins take about 4 MB.
 MAX_FILE_BYTES = 64 * 1024 * 1024
-
-
-def _wrong(expected: str, value: Any) -> ValidationError:
-    return ValidationError(problem("gravicors.E003", f"expected {expected}, got {checks.describe(value)}"))
-
-
-# Each strict field subclasses marshmallow's own (so what reads the schemas, such as
-# the docs' config reference, sees a String, a Boolean...) and replaces its loading.
-
-
-class Text(fields.String):
-    """A JSON string: a ``str`` that encodes to UTF-8 (no lone surrogate such as
-    ``"\\udcff"``, which JSON's ``\\u`` escapes can produce). Bytes are refused, not
-    decoded: no rule ever sees them."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        if not isinstance(value, str):
-            raise _wrong("a string", value)
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as err:
-            raise ValidationError(
-                problem("gravicors.E003", f"{value[:60]!r} is not valid Unicode text: a lone surrogate at index {err.start}")
-            ) from None
-        return value
-
-
-class Flag(fields.Boolean):
-    """A JSON boolean: ``true`` or ``false``, never ``1``, ``1.0`` or ``"true"``."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise _wrong("true or false", value)
-        return value
-
-
-class Int(fields.Integer):
-    """A JSON integer: an ``int`` that is no ``bool`` (``600.0`` and ``true`` are refused)."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _wrong("an integer", value)
-        return value
-
-
-class List(fields.List):
-    """A JSON array (``list`` or ``tuple``) of what ``inner`` loads; with
-    ``one_string``, a single string counts as a one-item list (users write
-    ``"allow_origin": "*"``).
-
-    An item that fails is reported at its index and loaded as ``None`` (or what
-    it loaded so far, for an object), so the rules can still judge the other items
-    at the indices the user wrote; the config is refused either way.
-    """
-
-    def __init__(self, inner: fields.Field, *, one_string: bool = False, **kwargs: Any):
-        super().__init__(inner, **kwargs)
-        self.one_string = one_string
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
-        if self.one_string and isinstance(value, str):
-            value = [value]
-        if not isinstance(value, (list, tuple)):
-            raise _wrong("a list", value)
-        loaded: list[Any] = []
-        errors: dict[int, Any] = {}
-        for i, item in enumerate(value):
-            try:
-                loaded.append(self.inner.deserialize(item, **kwargs))
-            except ValidationError as err:
-                errors[i] = err.messages
-                loaded.append(err.valid_data if isinstance(err.valid_data, dict) else None)
-        if errors:
-            raise ValidationError(errors, valid_data=loaded)
-        return loaded
-
-
-class StringList(List):
-    """A list of strings that also takes one string."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(Text(), one_string=True, **kwargs)
 
 
 class CorsSchema(Schema):
@@ -154,6 +80,9 @@ class CorsSchema(Schema):
     dangerously_allow_null_origin = Flag(load_default=False)
     #: Lift refusal ``gravicors.E028``: ``http://`` origins other than loopback with credentials.
     dangerously_allow_insecure_origins = Flag(load_default=False)
+    #: Ask the ``gravicors_origin_allowed`` hook about origins ``allow_origin`` does not allow (decisions cached
+    #: for ``GRAVICORS_DYNAMIC_ORIGINS_TTL`` seconds); such an API always sends ``Vary: Origin``.
+    dynamic_origins = Flag(load_default=False)
 
     @pre_load
     def _gravitee_names(self, data: Any, **kwargs: Any) -> Any:
@@ -185,35 +114,20 @@ class PolicyRefSchema(Schema):
     #: The policy's name, as its plugin registers it (``api-key``, ``rate-limit``...).
     name = Text(required=True)
     #: The policy's settings, validated by the policy's own config schema.
-    config = fields.Dict(keys=Text(), load_default=dict)
+    config = Object(load_default=dict)
 
     @post_load
     def _policy_config(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        installed = _POLICIES.get({})
-        policy = installed.get(data["name"])
-        if policy is None:
-            names = ", ".join(sorted(installed)) or "none"
-            raise ValidationError({"name": [problem("gravicors.E014", f"{data['name']!r}; installed policies: {names}")]})
-        try:
-            data["config"] = policy.config_schema().load(data["config"])
-        except ValidationError as err:
-            raise ValidationError({"config": err.messages}) from None
-        except Exception as err:  # noqa: BLE001 - a plugin's schema must not break load_config
-            raise ValidationError({"config": [policy_failure(data["name"], err)]}) from None
+        policy = installed(POLICIES, data["name"], "name", "gravicors.E014", "policies")
+        data["config"] = configuration_of(policy, data["config"], "config")
         data["policy"] = policy
         return data
 
 
-def policy_failure(name: str, err: BaseException) -> str:
-    """The gravicors.E015 problem of a policy that raised ``err``: its type and a cut repr."""
-    return problem("gravicors.E015", f"policy {name!r} raised {type(err).__name__}: {str(err)[:200]!r}")
+class ApiSchema(TwoSpellings):
+    """One API: where it is bound, its entrypoints, its CORS settings, its plans and flows."""
 
-
-class ApiSchema(Schema):
-    """One API: where it is bound, its entrypoints, its CORS settings and its policies."""
-
-    class Meta:
-        unknown = RAISE
+    CAMEL = {"responseTemplates": "response_templates"}
 
     #: A unique name, used in logs and given to policies.
     name = Text(required=True, validate=validate.Length(min=1))
@@ -226,17 +140,30 @@ class ApiSchema(Schema):
     entrypoints = List(Text(validate=validate.OneOf(sorted(ENTRYPOINTS))), load_default=lambda: ["http-proxy"])
     #: The API's CORS settings (disabled when absent).
     cors = fields.Nested(CorsSchema, load_default=lambda: CorsSchema().load({}))
-    #: The policy chain, run in this order.
+    #: Legacy: a policy chain, loaded as one flow over every path and method (an ``api-key`` entry as an
+    #: api-key plan, warning ``gravicors.W010``).
     policies = List(fields.Nested(PolicyRefSchema), load_default=list)
+    #: How consumers are identified (Gravitee's plans): the first plan whose security can handle the request
+    #: runs, else a keyless plan, else 401. None: the API is open.
+    plans = List(fields.Nested(PlanSchema), load_default=list)
+    #: Policies on the request and the response, selected by path and method, run after the plan's flows.
+    flows = List(fields.Nested(FlowSchema), load_default=list)
+    #: Answers to failures by key (``CORS_PREFLIGHT_FAILED``, ``API_KEY_INVALID``...) and media type.
+    response_templates = response_templates_field()
     #: Free text for people; ignored.
     description = Text()
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _binding(self, data: Mapping[str, Any], original: Any, **kwargs: Any) -> None:
         if isinstance(original, Mapping):
-            found = checks.check_binding(data, original)
+            found = {**checks.check_binding(data, original), **check_plan_names(original.get("plans"))}
             if found:
                 raise ValidationError(found)
+
+    @post_load
+    def _execution_model(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        legacy_policies(data)
+        return data
 
 
 class ConfigSchema(Schema):
@@ -247,6 +174,8 @@ class ConfigSchema(Schema):
 
     #: The APIs, each bound to a context path or a blueprint.
     apis = List(fields.Nested(ApiSchema), load_default=list)
+    #: Platform flows: run for every API, before its plan (Gravitee's organization flows).
+    flows = List(fields.Nested(FlowSchema), load_default=list)
 
     @validates_schema(skip_on_field_errors=False)
     def _unique(self, data: Mapping[str, Any], **kwargs: Any) -> None:
@@ -276,11 +205,12 @@ def read_config(raw: Any) -> Any:
         raise ConfigError(problem("gravicors.E004", f"{shown}: {err}")) from None
 
 
-def load_config(raw: Any, policies: Mapping[str, Any]) -> dict[str, Any]:
+def load_config(raw: Any, policies: Mapping[str, Any], security_types: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Validate ``raw`` (dict, or path to a JSON file) and return the loaded config.
 
-    ``policies`` maps installed policy names to policy classes. Raises
-    :class:`ConfigError` naming every problem, and nothing else.
+    ``policies`` maps installed policy names to policy classes, ``security_types``
+    installed plan security type names to their classes (default: ``keyless``
+    only). Raises :class:`ConfigError` naming every problem, and nothing else.
     """
     raw = read_config(raw)
     if raw is None:
@@ -292,13 +222,19 @@ def load_config(raw: Any, policies: Mapping[str, Any]) -> dict[str, Any]:
     oversized = checks.check_limits(raw)
     if oversized:
         raise ConfigError(oversized)
-    token = _POLICIES.set(policies)
+    if security_types is None:
+        from .security import Keyless
+
+        security_types = {Keyless.name: Keyless}
+    token = POLICIES.set(policies)
+    types_token = SECURITY_TYPES.set(security_types)
     try:
         return ConfigSchema().load(raw)
     except ValidationError as err:
         raise ConfigError(err.messages) from None  # type: ignore[arg-type]
     finally:
-        _POLICIES.reset(token)
+        SECURITY_TYPES.reset(types_token)
+        POLICIES.reset(token)
 
 
 __all__ = ["load_config", "read_config", "Text", "Flag", "Int", "List", "StringList"]

@@ -1,19 +1,23 @@
 """The WSGI layer: where CORS is applied, in front of Flask.
 
-Installed by ``init_app`` around ``app.wsgi_app``. A valid preflight that runs no
-policy is answered here before Flask builds a request; actual requests get their
-CORS headers in a wrapped ``start_response``, so the same code covers views,
-``abort()``, error handlers, unhandled exceptions and policy answers. Policies
-themselves run in Flask's request hooks (:mod:`.extension`), which find the API
-this layer resolved in ``environ[REQUEST_KEY]``.
+Installed by ``init_app`` around ``app.wsgi_app``. A preflight that runs no
+flow is answered here before Flask builds a request (a failed one through the
+API's ``CORS_PREFLIGHT_FAILED`` template when it has one); actual requests get
+their CORS headers in a wrapped ``start_response``, so the same code covers views,
+``abort()``, error handlers, unhandled exceptions, plan refusals and policy
+answers. Plans and flows themselves run in Flask's request hooks
+(:mod:`.extension`), which find the API this layer resolved, and what kind of
+request it is, in ``environ[REQUEST_KEY]``.
 """
 
 from __future__ import annotations
 
+import http
 import logging
 from typing import Any, Callable, Iterable
 
 from .core import ACAC, ACAO, ACEH, PREFLIGHT_VARY, PREFLIGHT_VARY_PRIVATE_NETWORK, CompiledApi, Headers, Runtime
+from .templates import Failure, render
 
 log = logging.getLogger("flask_gravicors")
 
@@ -76,6 +80,32 @@ _REFUSALS = {
     for vary in (PREFLIGHT_VARY, PREFLIGHT_VARY_PRIVATE_NETWORK)
 }
 
+#: Gravitee's failure key of a failed preflight (its CorsPreflightRequestProcessor).
+CORS_PREFLIGHT_FAILED = "CORS_PREFLIGHT_FAILED"
+
+
+def status_line(status: int) -> str:
+    """``"412 Precondition Failed"``; codes with no standard phrase get ``Unknown``."""
+    try:
+        return f"{status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def preflight_refusal(api: CompiledApi, check: str, accept: str | None) -> tuple[int, Headers, bytes]:
+    """The answer to a preflight that failed ``check``: the API's
+    ``CORS_PREFLIGHT_FAILED`` template chosen by ``Accept``, else 400 with a short
+    text naming the check (Gravitee's is empty). Never an ``Access-Control-Allow-*``
+    header (templates cannot hold one: gravicors.E072); always the preflight Vary."""
+    if api.templates:
+        failure = Failure(400, CORS_PREFLIGHT_FAILED, f"CORS preflight refused: {check} not allowed")
+        if api.templates.pick(CORS_PREFLIGHT_FAILED, accept) is not None:
+            status, headers, body = render(failure, api.templates, accept)
+            return status, [*headers, ("Vary", api.cors.preflight_vary)], body
+    body, headers = _REFUSALS[check, api.cors.preflight_vary]
+    # A copy: a server or middleware may change the list it is given.
+    return 400, list(headers), body
+
 
 def for_log(value: str | None, limit: int = 200) -> str:
     """A client-sent value made safe for a log line: quoted, CR/LF and other
@@ -133,18 +163,31 @@ def _start_checked(
     return start_response(status, [*headers, *added], exc_info)
 
 
+#: RequestState.kind values.
+ACTUAL = "actual"
+PREFLIGHT = "preflight"
+FAILED_PREFLIGHT = "failed-preflight"
+
+
 class RequestState:
     """Per-request facts shared between this layer and the Flask hooks."""
 
-    __slots__ = ("api", "preflight", "ran", "answered")
+    __slots__ = ("api", "kind", "preflight", "refusal", "entered", "platform", "answered")
 
-    def __init__(self, api: CompiledApi):
+    def __init__(self, api: CompiledApi, kind: str = ACTUAL):
         self.api = api
-        #: Success headers of a valid preflight whose policies run in Flask.
+        #: ACTUAL, PREFLIGHT (valid) or FAILED_PREFLIGHT.
+        self.kind = kind
+        #: Success headers of a valid preflight whose flows run in Flask.
         self.preflight: Headers | None = None
-        #: How many policies' on_request ran.
-        self.ran = 0
-        #: True when a policy answered the request.
+        #: The answer to a failed preflight whose platform flows run in Flask.
+        self.refusal: tuple[int, Headers, bytes] | None = None
+        #: (flow, how many of its request steps ran) for every plan and API flow
+        #: entered, in order: the response phase runs over them.
+        self.entered: list[list[Any]] = []
+        #: The same for the platform flows selected (their response steps always run).
+        self.platform: list[list[Any]] = []
+        #: True when a step, a plan refusal or a failed preflight answered.
         self.answered = False
 
 
@@ -192,13 +235,16 @@ class CorsMiddleware:
         # sight, takes _handle: the same decisions, step by step.
         # environ.get each time, not a local alias: binding the method allocates an
         # object per request (about 500 of the fast path's 8 700 instructions).
+        if runtime.expires is not None and runtime.clock() >= runtime.expires:
+            # A run-time origin decision in the memo expired (dynamic_origins only).
+            runtime.forget_expired()
         key = environ.get("PATH_INFO", "")[: runtime.key_length]
         origin = environ.get("HTTP_ORIGIN")
         seen = runtime.seen.get((key, origin))
         if seen is not None and "HTTP_UPGRADE" not in environ and environ.get("REQUEST_METHOD") != "OPTIONS":
             chain, added = seen
             if chain is not None:
-                # The Flask hooks run this API's chain (extension._before_request).
+                # The Flask hooks run this API's plans and flows (extension._before_request).
                 environ[REQUEST_KEY] = RequestState(chain)
             if added is None:
                 return self.app(environ, start_response)
@@ -215,10 +261,10 @@ class CorsMiddleware:
             # Outside every API: never touched, whatever the method or headers.
             runtime.remember(key, origin, None, None)
             return self.app(environ, start_response)
-        state = None
-        if api.policies:
-            # The Flask hooks run this API's chain (extension._before_request).
-            state = environ[REQUEST_KEY] = RequestState(api)
+        if api.chain:
+            # The Flask hooks run this API's plans and flows (extension._before_request);
+            # _preflight replaces the state for a preflight.
+            environ[REQUEST_KEY] = RequestState(api)
         rules = api.cors
         if not rules.active:
             runtime.remember(key, origin, api, None)
@@ -230,17 +276,16 @@ class CorsMiddleware:
         if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
             if method is not None:
-                return self._preflight(api, state, environ, start_response, origin, method)
+                return self._preflight(api, environ, start_response, origin, method)
 
         # Vary: Origin (when due) then ours, in the order rewrite_headers gives.
         added = rules.actual_added(origin)
-        runtime.remember(key, origin, api, added)
+        runtime.remember(key, origin, api, added, rules.expiry(origin) if rules.dynamic is not None else None)
         return self.app(environ, _adding(start_response, added))
 
     def _preflight(
         self,
         api: CompiledApi,
-        state: RequestState | None,
         environ: dict[str, Any],
         start_response: StartResponse,
         origin: str,
@@ -253,8 +298,9 @@ class CorsMiddleware:
             environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
             environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
         )
+        environ.pop(REQUEST_KEY, None)
         if failed is not None:
-            # Invalid preflights never run policies (Gravitee), and get no Allow-*.
+            # Invalid preflights run no API flow (Gravitee), and get no Allow-*.
             if log.isEnabledFor(logging.INFO):
                 # Escaping the client's values only when the line is written.
                 log.info(
@@ -265,26 +311,42 @@ class CorsMiddleware:
                     for_log(method),
                     for_log(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")),
                 )
-            body, refusal_headers = _REFUSALS[failed, rules.preflight_vary]
-            # A copy: a server or middleware may change the list it is given.
-            start_response("400 Bad Request", list(refusal_headers))
-            return [body]
-        if state is None or not rules.run_policies:
-            # Gravitee, runPolicies off: a valid preflight is answered at once.
+            refusal = preflight_refusal(api, failed, environ.get("HTTP_ACCEPT"))
+            if not api.failed_preflight_chain:
+                status, refusal_headers, body = refusal
+                start_response(status_line(status), refusal_headers)
+                return [body]
+            # Platform flows run on every request, before the CORS check (Gravitee).
+            state = environ[REQUEST_KEY] = RequestState(api, FAILED_PREFLIGHT)
+            state.refusal = refusal
+            return self.app(environ, self._preflight_start_response(start_response, state, [], [], rules.preflight_vary))
+        if not api.preflight_chain:
+            # Gravitee, runPolicies off (or nothing to run): answered at once.
             headers.append(("Vary", rules.preflight_vary))
             headers.append(("Content-Length", "0"))
             start_response("200 OK", headers)
             return [b""]
 
-        # runPolicies on: the chain runs in Flask; the view never does (the Flask
-        # hook answers 200 when no policy answered first).
+        # Platform flows, and with runPolicies on the API's flows, run in Flask; plan
+        # security, plan flows and the view never do (the Flask hook answers 200
+        # when no step answered first).
+        state = environ[REQUEST_KEY] = RequestState(api, PREFLIGHT)
         state.preflight = headers
-        origin_part = rules.origin_headers(origin)
+        return self.app(
+            environ,
+            self._preflight_start_response(start_response, state, headers, rules.origin_headers(origin), rules.preflight_vary),
+        )
+
+    @staticmethod
+    def _preflight_start_response(
+        start_response: StartResponse, state: RequestState, success: Headers, origin_part: Headers, vary: str
+    ) -> StartResponse:
+        """``start_response`` for a preflight answered in Flask: the success headers on
+        the 200 answer; only the origin part on a step's answer to a valid preflight
+        (so scripts can read it); nothing of ours on a failed preflight."""
 
         def preflight_start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            # A policy's own answer keeps the origin part so scripts can read it.
-            ours = headers if not state.answered and status[:1] == "2" else origin_part
-            replaced = rewrite_headers(response_headers, _OWNED_PREFLIGHT, rules.preflight_vary, ours)
-            return start_response(status, replaced, exc_info)
+            ours = success if not state.answered and status[:1] == "2" else origin_part
+            return start_response(status, rewrite_headers(response_headers, _OWNED_PREFLIGHT, vary, ours), exc_info)
 
-        return self.app(environ, preflight_start_response)
+        return preflight_start_response

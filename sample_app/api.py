@@ -1,6 +1,10 @@
 """The API origin of the demo: four APIs showing what flask_gravicors does.
 
-* ``orders``: explicit origins, credentials, the api-key policy (key ``demo-key``).
+* ``orders``: explicit origins, credentials, an api-key plan (key ``demo-key``) and a
+  flow that rate-limits every request. *Run policies for preflight requests* is on:
+  the flow runs on valid preflights (they carry ``X-Rate-Limit-*``), the plan never
+  does (a browser sends no key on a preflight), so a keyless PUT's preflight passes
+  and the PUT itself gets a 401 the page can read.
 * ``public``: ``*`` origin, the rate-limit policy (configured from the environment,
   so the same app runs under gunicorn with shared Redis counters).
 * ``events``: a Server-Sent Events stream on an ``sse`` entrypoint.
@@ -45,10 +49,22 @@ def sample_config() -> dict[str, Any]:
                     "allow_headers": ["content-type", "x-gravitee-api-key"],
                     "allow_credentials": True,
                     "max_age": 600,
-                    "expose_headers": ["x-request-id"],
-                    "run_policies": False,
+                    "expose_headers": ["x-request-id", *RATE_HEADERS],
+                    "run_policies": True,
                 },
-                "policies": [{"name": "api-key", "config": {"keys": ["demo-key"]}}],
+                "plans": [{"name": "Gold", "security": "api-key", "configuration": {"keys": ["demo-key"]}}],
+                "flows": [
+                    {
+                        "name": "rate limit",
+                        "request": [
+                            {
+                                "name": "limit",
+                                "policy": "rate-limit",
+                                "configuration": {"limit": 120, "period": "1m", "key": "ip"},
+                            }
+                        ],
+                    }
+                ],
             },
             {
                 "name": "public",

@@ -20,11 +20,20 @@ OWN_HEADERS = {
 }
 
 
-def make_app(apis: list[dict[str, Any]], *, plugins: tuple[Any, ...] = (), debug: bool = False) -> Flask:
-    """An app with catch-all views under /orders, /public, /ws, /outside and /, and GraviCORS."""
+def make_app(
+    apis: list[dict[str, Any]],
+    *,
+    plugins: tuple[Any, ...] = (),
+    debug: bool = False,
+    flows: list[dict[str, Any]] | None = None,
+    config: dict[str, Any] | None = None,
+) -> Flask:
+    """An app with catch-all views under /orders, /public, /ws, /outside and /, and
+    GraviCORS; ``flows`` are platform flows, ``config`` extra app config keys."""
     app = Flask(__name__)
     app.debug = debug
-    app.config["GRAVICORS"] = {"apis": apis}
+    app.config.update(config or {})
+    app.config["GRAVICORS"] = {"apis": apis, **({"flows": flows} if flows is not None else {})}
     app.view_calls = []  # type: ignore[attr-defined]
 
     def view(path: str = "") -> Any:

@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 
+from flask_gravicors import Policy
 from flask_gravicors.core import (
     MAX_REQUEST_HEADERS_ITEMS,
     MAX_REQUEST_HEADERS_LENGTH,
     ORIGIN_CACHE_KEY_LENGTH,
     ORIGIN_CACHE_SIZE,
     SEEN_CACHE_SIZE,
+    Builder,
     CompiledApi,
     CorsRules,
     Runtime,
@@ -153,7 +155,7 @@ def test_parse_request_headers(value: str, expected: Any) -> None:
 
 
 def _runtime(*paths: str) -> Runtime:
-    apis = [CompiledApi({"name": p, "context_path": p}, []) for p in paths]
+    apis = [CompiledApi({"name": p, "context_path": p}) for p in paths]
     return Runtime(apis, None)
 
 
@@ -189,9 +191,9 @@ def test_resolve_path(paths: list[str], path: str, expected: str | None) -> None
 
 def test_resolve_by_blueprint_walks_parents_and_falls_back_to_paths() -> None:
     apis = [
-        CompiledApi({"name": "shop", "blueprint": "shop"}, []),
-        CompiledApi({"name": "admin", "blueprint": "shop.admin"}, []),
-        CompiledApi({"name": "orders", "context_path": "/orders"}, []),
+        CompiledApi({"name": "shop", "blueprint": "shop"}),
+        CompiledApi({"name": "admin", "blueprint": "shop.admin"}),
+        CompiledApi({"name": "orders", "context_path": "/orders"}),
     ]
     seen = {"/x": "shop.admin.reports", "/y": "shop.cart", "/orders/1": None}
     runtime = Runtime(apis, lambda environ: seen[environ["PATH_INFO"]])
@@ -241,17 +243,19 @@ REMEMBER = [
 @pytest.mark.parametrize(("bound_by", "policies", "key", "origin", "got", "remembered"), REMEMBER)
 def test_remember(bound_by: str, policies: bool, key: str, origin: str | None, got: str, remembered: bool) -> None:
     binding = {"context_path": "/orders"} if bound_by == "path" else {"blueprint": "shop"}
-    api = CompiledApi({"name": "a", **binding}, [object()] if policies else [])
+    flows = [{"request": [{"policy": "noop", "configuration": {}}]}] if policies else []
+    api = CompiledApi({"name": "a", **binding, "flows": flows}, Builder({"noop": Policy}))
     runtime = Runtime([api], lambda environ: "shop")
     reached = None if got == "no api" else api
     added = ADDED if got == "api" else None
     runtime.remember(key, origin, reached, added)
+    assert api.chain is policies
     chain = api if reached is not None and policies else None
     assert runtime.seen == ({(key, origin): (chain, added)} if remembered else {})
 
 
 def test_remember_is_bounded() -> None:
-    api = CompiledApi({"name": "a", "context_path": "/orders"}, [])
+    api = CompiledApi({"name": "a", "context_path": "/orders"})
     runtime = Runtime([api], None)
     for i in range(3 * SEEN_CACHE_SIZE):
         runtime.remember("/orders/", f"https://o{i}.example.com", api, ADDED)

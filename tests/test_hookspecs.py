@@ -12,7 +12,12 @@ HOOKS = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if n
 
 
 def test_there_are_hooks() -> None:
-    assert {f.__name__ for f in HOOKS} == {"gravicors_register_policies", "gravicors_config_loaded"}
+    assert {f.__name__ for f in HOOKS} == {
+        "gravicors_register_policies",
+        "gravicors_register_security_types",
+        "gravicors_origin_allowed",
+        "gravicors_config_loaded",
+    }
 
 
 @pytest.mark.parametrize("hook", HOOKS, ids=lambda f: f.__name__)

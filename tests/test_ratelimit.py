@@ -6,6 +6,7 @@ its ``gravicors_app`` fixture), and so do the browser's verdicts on the answers.
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 import time
@@ -71,7 +72,46 @@ def test_config_defaults(gravicors_app: Any) -> None:
         "storage": "memory://",
         "on_storage_error": "allow",
         "timeout": 0.5,
+        "add_headers": True,
     }
+
+
+# (Gravitee's configuration, ours)
+GRAVITEE = [
+    ({"async": False, "addHeaders": True, "rate": {"limit": 10, "periodTime": 1, "periodTimeUnit": "MINUTES", "key": ""}},
+     {"limit": 10, "period": "1m", "add_headers": True}),
+    ({"rate": {"limit": 3, "periodTime": 30, "periodTimeUnit": "SECONDS", "useKeyOnly": False}},
+     {"limit": 3, "period": "30s", "add_headers": False}),
+    ({"addHeaders": True, "rate": {"limit": 5, "periodTime": 2, "periodTimeUnit": "HOURS"},
+      "gravicors": {"storage": "redis://127.0.0.1:6379/0", "key": "api-key"}},
+     {"limit": 5, "period": "2h", "add_headers": True, "storage": "redis://127.0.0.1:6379/0", "key": "api-key"}),
+]
+
+
+@pytest.mark.parametrize(("gravitee", "ours"), GRAVITEE)
+def test_gravitee_translation(gravitee: dict[str, Any], ours: dict[str, Any]) -> None:
+    assert RateLimitPolicy.from_gravitee(gravitee) == ours
+    assert RateLimitPolicy.from_gravitee(RateLimitPolicy.to_gravitee(ours)) == ours
+
+
+@pytest.mark.parametrize(
+    ("gravitee", "message"),
+    [
+        ({"rate": {"limit": 1, "periodTime": 1, "periodTimeUnit": "MONTHS"}}, "periodTimeUnit 'MONTHS'"),
+        ({"rate": {"limit": 1, "key": "{#request.headers['x']}"}}, "custom key"),
+        ({"rate": {"limit": 1, "dynamicLimit": "{#context.attributes['l']}"}}, "dynamicLimit"),
+        ({"rate": {"limit": 1}, "burst": 3}, "['burst'] has no translation"),
+        ({}, "needs a 'rate' object"),
+    ],
+)
+def test_untranslatable_gravitee_configuration(gravitee: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        RateLimitPolicy.from_gravitee(gravitee)
+
+
+def test_add_headers_off(app_factory: Any) -> None:
+    resp = app_factory([api({"limit": 5, "add_headers": False})]).test_client().get("/public/x")
+    assert resp.status_code == 200 and "X-Rate-Limit-Limit" not in resp.headers
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,11 @@ def api() -> Iterator[Flask]:
 ROWS = [
     ("GET", "/orders?api-key=demo-key", {"Origin": PAGE}, 200, PAGE),
     ("GET", "/orders", {"Origin": PAGE}, 401, PAGE),
+    ("GET", "/orders", {"Origin": PAGE, "X-Gravitee-Api-Key": "wrong"}, 401, PAGE),
+    # run_policies on: the keyless preflight of the page's "PUT without key" button passes
+    ("OPTIONS", "/orders/1", {"Origin": PAGE, "Access-Control-Request-Method": "PUT",
+                              "Access-Control-Request-Headers": "content-type"}, 200, PAGE),
+    ("PUT", "/orders/1", {"Origin": PAGE, "Content-Type": "application/json"}, 401, PAGE),
     ("GET", "/orders?api-key=demo-key", {"Origin": "https://evil.test"}, 200, None),
     ("OPTIONS", "/orders/1", {"Origin": PAGE, "Access-Control-Request-Method": "PUT",
                               "Access-Control-Request-Headers": "content-type,x-gravitee-api-key"}, 200, PAGE),
@@ -45,6 +50,26 @@ ROWS = [
 def test_api(api: Flask, method: str, path: str, headers: dict[str, str], status: int, acao: str | None) -> None:
     response = api.test_client().open(path, method=method, headers=headers)
     assert (response.status_code, response.headers.get("Access-Control-Allow-Origin")) == (status, acao)
+
+
+def test_the_flow_runs_on_a_preflight_and_the_plan_does_not(api: Flask) -> None:
+    # The flow's rate limit counts the preflight and says so; no key was needed.
+    client = api.test_client()
+    preflight = client.options("/orders/1", headers={"Origin": PAGE, "Access-Control-Request-Method": "PUT"})
+    assert preflight.status_code == 200
+    assert preflight.headers["X-Rate-Limit-Limit"] == "120"
+    remaining = int(preflight.headers["X-Rate-Limit-Remaining"])
+    # Without a key the plan refuses before the flow: not counted, no X-Rate-Limit-*.
+    actual = client.put("/orders/1", headers={"Origin": PAGE})
+    assert (actual.status_code, actual.json["message"]) == (401, "Unauthorized")
+    assert "X-Rate-Limit-Remaining" not in actual.headers
+    keyed = client.put("/orders/1?api-key=demo-key", headers={"Origin": PAGE})
+    assert (keyed.status_code, int(keyed.headers["X-Rate-Limit-Remaining"])) == (200, remaining - 1)
+
+
+def test_the_page_has_the_keyless_put_button() -> None:
+    html = create_page_app("http://127.0.0.1:5001").test_client().get("/").get_data(as_text=True)
+    assert "orders: PUT without key (run policies on: the preflight passes" in html
 
 
 def test_sse_stream(api: Flask) -> None:

@@ -54,7 +54,7 @@ def test_gravitee_names_load_like_ours() -> None:
 def test_defaults_are_gravitee_defaults() -> None:
     api = load({"name": "a", "context_path": "/a"})["apis"][0]
     assert api["entrypoints"] == ["http-proxy"]
-    assert api["policies"] == []
+    assert (api["plans"], api["flows"], api["response_templates"]) == ([], [], {})
     assert api["cors"] == {
         "enabled": False,
         "allow_origin": [],
@@ -65,6 +65,7 @@ def test_defaults_are_gravitee_defaults() -> None:
         "expose_headers": [],
         "run_policies": False,
         "allow_private_network": False,
+        "dynamic_origins": False,
     } | {k: v for k, v in api["cors"].items() if k.startswith("dangerously_")}
 
 
@@ -73,11 +74,20 @@ def test_a_single_string_is_a_one_item_list() -> None:
     assert cors["allow_origin"] == ["*"]
 
 
-def test_policy_config_is_loaded_by_its_schema() -> None:
-    api = load({"name": "a", "context_path": "/a", "policies": [{"name": "answer", "config": {"status": 429}}]})["apis"][0]
-    (ref,) = api["policies"]
-    assert ref["config"] == {"status": 429}
-    assert ref["policy"] is POLICIES["answer"]
+def test_legacy_policies_load_as_one_flow_over_everything() -> None:
+    api = load({"name": "a", "context_path": "/a", "policies": [{"name": "answer", "config": {"status": 429}}, {"name": "record"}]})
+    (flow,) = api["apis"][0]["flows"]
+    assert flow == {
+        "name": "policies",
+        "enabled": True,
+        "selectors": [],
+        "request": [
+            {"name": "answer", "policy": "answer", "enabled": True, "configuration": {"status": 429}, "legacy_index": 0},
+            {"name": "record", "policy": "record", "enabled": True, "configuration": {"label": ""}, "legacy_index": 1},
+        ],
+        "response": [],
+    }
+    assert "policies" not in api["apis"][0]
 
 
 def test_json_file(tmp_path: Path) -> None:

@@ -232,9 +232,11 @@ class ConfigDirective(_Generated):
 
 
 class PoliciesDirective(_Generated):
-    """The config schema of every installed policy: ``.. gravicors-policies::``."""
+    """The config schema of every installed policy (``.. gravicors-policies::``) or
+    plan security type (``.. gravicors-policies:: security``)."""
 
     option_spec = {"heading": str}
+    optional_arguments = 1
 
     def run(self) -> list[nodes.Node]:
         from flask_gravicors import GraviCORS
@@ -242,15 +244,18 @@ class PoliciesDirective(_Generated):
 
         heading = self.options.get("heading", "-")
         dists = {ep.value.partition(":")[0]: ep.dist.name for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist}
-        policies = GraviCORS().policies
-        if not policies:
-            return self.parse(["No policy plugin was installed when these pages were built.", ""])
+        security = bool(self.arguments) and self.arguments[0] == "security"
+        installed = GraviCORS().security_types if security else GraviCORS().policies
+        if not installed:
+            return self.parse(["No such plugin was installed when these pages were built.", ""])
         lines: list[str] = []
-        for name in sorted(policies):
-            policy = policies[name]
-            dist = dists.get(policy.__module__)
-            title = f"``{name}``" + (f" ({dist})" if dist else "")
-            lines += schema_rst(policy.config_schema, title, heading)
+        for name in sorted(installed):
+            cls = installed[name]
+            dist = dists.get(cls.__module__)
+            origin = f" ({dist})" if dist else " (built in)" if cls.__module__.startswith("flask_gravicors") else ""
+            # "plan" or "policy" in the title: a plugin may give both under one name (api-key).
+            title = f"``{name}`` {'plan' if security else 'policy'}{origin}"
+            lines += schema_rst(cls.config_schema, title, heading)
         return self.parse(lines)
 
 

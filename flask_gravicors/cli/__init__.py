@@ -37,12 +37,17 @@ def _mark_cli(ctx: click.Context) -> None:
     ctx.meta[CLI_MARK] = True
 
 
-gravicors = AppGroup("gravicors", callback=_mark_cli, help="flask_gravicors: check, save and inspect CORS and policy configs, start a policy plugin.")
+gravicors = AppGroup(
+    "gravicors",
+    callback=_mark_cli,
+    help="flask_gravicors: check, save and inspect configs; import and export Gravitee definitions; start a policy plugin.",
+)
 
 # Each module adds its commands to the group (imported for that effect).
 from . import config as _config  # noqa: E402,F401
+from . import gravitee as _gravitee  # noqa: E402,F401
 from . import routes as _routes  # noqa: E402,F401
-from . import store as _store  # noqa: E402,F401
 from . import scaffold as _scaffold  # noqa: E402,F401
+from . import store as _store  # noqa: E402,F401
 
 __all__ = ["gravicors", "EXIT_OK", "EXIT_INVALID", "EXIT_CONFLICT", "EXIT_NOT_LIVE", "EXIT_UNAVAILABLE"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import click
 from flask import Flask, current_app, has_app_context
@@ -47,11 +47,20 @@ def echo_problems(err: ConfigError) -> None:
         click.echo(str(item), err=True)
 
 
-def default_policies() -> Any:
-    """The installed policies (entry-point group ``flask_gravicors``), for commands run without an app."""
+def default_extension() -> GraviCORS:
+    """A GraviCORS holding the installed plugins (entry-point group
+    ``flask_gravicors``), for commands run without an app."""
     from ..extension import GraviCORS
 
-    return GraviCORS().policies
+    return GraviCORS()
+
+
+def plugins_of(app: Flask | None) -> GraviCORS:
+    """The app's GraviCORS when it has one, else :func:`default_extension`: whose
+    plugins (policies, security types) a config is checked against."""
+    if app is not None and "gravicors" in app.extensions:
+        return extension_of(app)
+    return default_extension()
 
 
 def load_app() -> Flask:

@@ -7,9 +7,8 @@ import sys
 import click
 
 from ..errors import ConfigError
-from ..schema import load_config
 from . import EXIT_INVALID, gravicors
-from .common import default_policies, echo_problems, extension_of, optional_app, outcomes
+from .common import echo_problems, extension_of, optional_app, outcomes, plugins_of
 
 
 @gravicors.command("check", with_appcontext=False)
@@ -18,9 +17,9 @@ def check(file: str | None) -> None:
     """Validate FILE (a JSON config), or the running app's config.
 
     Every problem goes to stderr with its path, rule id and hint; exit status 1
-    when there is any. With an app (--app), its plugins' policies are the ones
-    checked against; without, the installed ones. Without FILE, an app with a
-    config store has its store's newest version checked.
+    when there is any. With an app (--app), its plugins' policies and security
+    types are the ones checked against; without, the installed ones. Without FILE,
+    an app with a config store has its store's newest version checked.
     """
     app = optional_app()
     what = "config"
@@ -29,7 +28,6 @@ def check(file: str | None) -> None:
             raise click.UsageError("give FILE, or an app (--app) whose config to check")
         ext = extension_of(app)
         raw = ext.running_config(app)
-        policies = ext.policies
         store = ext.store_for(app)
         if store is not None:
             with outcomes():
@@ -38,9 +36,9 @@ def check(file: str | None) -> None:
                 raw, what = newest.config, f"version {newest.number}"
     else:
         raw = file
-        policies = extension_of(app).policies if app is not None and "gravicors" in app.extensions else default_policies()
+        ext = plugins_of(app)
     try:
-        load_config(raw, policies)
+        ext.load(raw)
     except ConfigError as err:
         echo_problems(err)
         sys.exit(EXIT_INVALID)

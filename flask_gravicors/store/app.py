@@ -123,12 +123,10 @@ class AppStore:
         ext_ref = weakref.ref(ext)
 
         def validate(raw: Any) -> Any:
-            from ..schema import load_config
-
             live = ext_ref()
             if live is None:
                 raise RuntimeError("the GraviCORS of this store is gone")
-            return load_config(raw, live.policies)
+            return live.load(raw)
 
         def swap(raw: dict[str, Any]) -> None:
             live_app, live_ext = app_ref(), ext_ref()

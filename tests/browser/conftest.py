@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import pytest
 
-from .scenarios import APPS, SCENARIOS, Scenario
+from .scenarios import APPS, DYNAMIC_TTL, SCENARIOS, Scenario
 from .servers import RequestLog, ServerThread, make_api_app, page_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -117,6 +117,9 @@ def api_config(
         "entrypoints": list(scenario.entrypoints),
         "cors": origins.fill(dict(cors if cors is not None else scenario.cors or {})),
         "policies": [dict(p) for p in (policies if policies is not None else scenario.policies)],
+        "plans": [dict(p) for p in scenario.plans],
+        "flows": [dict(f) for f in scenario.flows],
+        "response_templates": dict(scenario.templates or {}),
     }
 
 
@@ -127,7 +130,9 @@ class ApiServer:
         self.origins = origins
         self.apis = [api_config(s, origins) for s in scenarios if s.cors is not None]
         blueprints = [s.id for s in scenarios if s.blueprint]
-        app, self.gravicors = make_api_app(copy.deepcopy(self.apis), blueprints)
+        app, self.gravicors, self.hook = make_api_app(copy.deepcopy(self.apis), blueprints, DYNAMIC_TTL)
+        for scenario in scenarios:
+            self.set_hook(scenario, scenario.hook)
         self.log = RequestLog(app.wsgi_app)
         app.wsgi_app = self.log  # type: ignore[method-assign]
         self.server = ServerThread(app)
@@ -146,6 +151,11 @@ class ApiServer:
         """Swap in the whole config with this scenario's cors block (and policies) replaced."""
         new = [api_config(scenario, self.origins, cors, policies) if a["name"] == scenario.id else a for a in self.apis]
         self.gravicors.reconfigure({"apis": copy.deepcopy(new)})
+
+    def set_hook(self, scenario: Scenario, answers: Mapping[str, bool] | None) -> None:
+        """What the gravicors_origin_allowed hook answers for this row's API."""
+        for origin, allowed in (answers or {}).items():
+            self.hook.answers[scenario.id, self.origins.fill(origin)] = allowed
 
     def restore(self) -> None:
         self.gravicors.reconfigure({"apis": copy.deepcopy(self.apis)})

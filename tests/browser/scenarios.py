@@ -18,8 +18,11 @@ rules of the extension are those of issue 2 (see ``/work/shared/REFERENCE.md``).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+import jwt
 
 RESOLVED = "resolved"
 REJECTED = "rejected"
@@ -65,6 +68,11 @@ class Step:
     page: str | None = None
     #: New policies for this row's API, applied with the reconfigure (None: keep).
     policies: tuple[Mapping[str, Any], ...] | None = None
+    #: New answers of the API server's gravicors_origin_allowed hook, by origin
+    #: (a template), set before the request (None: keep).
+    hook: Mapping[str, bool] | None = None
+    #: Seconds to wait before the request (e.g. for a cached decision to expire).
+    wait: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,13 @@ class Scenario:
     blueprint: bool = False
     #: Which API server (app) holds this row's API: see APPS.
     app: str = "shared"
+    #: The API's plans, flows and response templates.
+    plans: tuple[Mapping[str, Any], ...] = ()
+    flows: tuple[Mapping[str, Any], ...] = ()
+    templates: Mapping[str, Any] | None = None
+    #: Answers of the API server's gravicors_origin_allowed hook, by origin (a
+    #: template), for this row's API (set when the server starts).
+    hook: Mapping[str, bool] | None = None
 
 
 def cors(**fields: Any) -> dict[str, Any]:
@@ -105,6 +120,19 @@ PUT = 'fetch(URL, {method: "PUT"})'
 INCLUDE = 'fetch(URL, {credentials: "include"})'
 KEYED = ({"name": "api-key", "config": {"keys": ["k1"]}},)
 QUOTA = ({"name": "test-quota-exhausted"},)
+# Plans and flows (issue 13): plans never run on a preflight; flows run there with run_policies.
+KEY_PLAN = ({"name": "Gold", "security": "api-key", "configuration": {"keys": ["k1"]}},)
+KEYLESS_PLAN = ({"name": "Free", "security": "keyless"},)
+JWT_SECRET = "browser-suite-hs256-secret-0123456789"
+JWT_PLAN = ({"name": "Partners", "security": "jwt",
+             "configuration": {"signature": "HMAC_HS256", "publicKeyResolver": "GIVEN_KEY", "resolverParameter": JWT_SECRET}},)
+TOKEN = jwt.encode({"sub": "alice", "exp": int(time.time()) + 6 * 3600}, JWT_SECRET, algorithm="HS256")
+#: A flow over everything whose response step marks the answer (servers.MarkPolicy).
+MARK_FLOW = ({"name": "mark", "response": [{"policy": "test-mark"}]},)
+PREFLIGHT_FAILED_TEMPLATE = {"CORS_PREFLIGHT_FAILED": {"*/*": {"status": 412, "body": "Custom CORS error message",
+                                                               "headers": {"X-Refused": "cors"}}}}
+#: GRAVICORS_DYNAMIC_ORIGINS_TTL of the API servers (seconds).
+DYNAMIC_TTL = 0.5
 SUB_GLOB = cors(allow_origin=["http://*.shop.localhost:{port}"])
 # Optional port: an implementation that matched only a prefix (re.match) would let
 # http://app.localhost.evil.localhost:<port> through.
@@ -149,6 +177,13 @@ SCENARIOS: list[Scenario] = [
     Scenario("regex-origin-alternative", "origin", REGEX, GET, ok(), page="http://admin.localhost:{port}"),
     Scenario("regex-origin-whole-match-only", "origin", REGEX, GET, blocked(), page="http://app.localhost.evil.localhost:{port}"),
     Scenario("regex-origin-refused", "origin", REGEX, GET, blocked(), page="http://evil.localhost:{port}"),
+    # Origins decided at run time (issue 13): the server's hook allows {other}, then
+    # refuses it; the cached decision lasts DYNAMIC_TTL seconds.
+    Scenario("dynamic-origin-allowed-then-refused-after-ttl", "origin", cors(dynamic_origins=True), GET,
+             ok(body={"method": "GET"}, response_sent={"access-control-allow-origin": "{other}", "vary": "Origin"}),
+             page="{other}", hook={"{other}": True},
+             then=Step(GET, blocked(server={"GET": 2}, response_sent={"access-control-allow-origin": None}),
+                       hook={"{other}": False}, wait=DYNAMIC_TTL + 0.3)),
     Scenario("null-origin-refused", "origin", cors(), "sandboxed(URL)", blocked(server={"GET": 1})),
     Scenario("null-origin-listed", "origin", cors(allow_origin=["null"], dangerously_allow_null_origin=True),
              "sandboxed(URL)", ok(body={"method": "GET"})),
@@ -257,13 +292,56 @@ SCENARIOS: list[Scenario] = [
              'fetch(URL, {method: "PUT", headers: {"X-Gravitee-Api-Key": "k1"}})',
              ok(body={"method": "PUT", "api_key": "k1"}, server={"OPTIONS": 1, "PUT": 1}), policies=KEYED),
     Scenario("run-policies-off-keyless-401-readable", "policies", cors(**KEY_HEADERS), PUT,
-             ok(401, body="missing API key", server={"OPTIONS": 1, "PUT": 1}, preflight_status=200), policies=KEYED),
+             ok(401, body={"message": "Unauthorized"}, server={"OPTIONS": 1, "PUT": 1}, preflight_status=200), policies=KEYED),
     Scenario("run-policies-off-wrong-key-401-readable", "policies", cors(**KEY_HEADERS),
              'fetch(URL, {method: "PUT", headers: {"X-Gravitee-Api-Key": "nope"}})',
              ok(401, body="invalid API key"), policies=KEYED),
-    Scenario("run-policies-on-keyed-preflight-fails", "policies", cors(run_policies=True, **KEY_HEADERS),
+    # A legacy api-key policy loads as a plan: its preflight passes with run_policies on
+    # (it answered 401 before; Gravitee never runs security on a preflight, #825).
+    Scenario("run-policies-on-legacy-api-key-preflight-passes", "policies", cors(run_policies=True, **KEY_HEADERS),
              'fetch(URL, {method: "PUT", headers: {"X-Gravitee-Api-Key": "k1"}})',
-             blocked(server={"OPTIONS": 1, "PUT": 0}, preflight_status=401), policies=KEYED),
+             ok(body={"method": "PUT", "api_key": "k1"}, server={"OPTIONS": 1, "PUT": 1}, preflight_status=200),
+             policies=KEYED),
+    # ---- plans and flows (issue 13) ----------------------------------------------------------------
+    Scenario("plan-run-policies-on-keyless-preflight-passes-flow-ran-401-readable", "policies",
+             cors(run_policies=True, **KEY_HEADERS), PUT,
+             ok(401, body={"message": "Unauthorized"}, server={"OPTIONS": 1, "PUT": 1}, preflight_status=200,
+                preflight_sent={"x-flow-ran": "yes", "access-control-allow-methods": "GET, PUT"},
+                response_sent={"x-flow-ran": None}),
+             plans=KEY_PLAN, flows=MARK_FLOW),
+    Scenario("plan-run-policies-on-with-key", "policies", cors(run_policies=True, **KEY_HEADERS),
+             'fetch(URL, {method: "PUT", headers: {"X-Gravitee-Api-Key": "k1"}})',
+             # Gravitee's propagateApiKey is off by default: the view never sees the key
+             ok(body={"method": "PUT", "api_key": None}, server={"OPTIONS": 1, "PUT": 1}, preflight_status=200,
+                response_sent={"x-flow-ran": "yes"}),
+             plans=KEY_PLAN, flows=MARK_FLOW),
+    Scenario("plan-run-policies-on-wrong-key-401-readable", "policies", cors(run_policies=True, **KEY_HEADERS),
+             'fetch(URL, {method: "PUT", headers: {"X-Gravitee-Api-Key": "nope"}})',
+             ok(401, body={"message": "Unauthorized: invalid API key"}, server={"OPTIONS": 1, "PUT": 1}),
+             plans=KEY_PLAN, flows=MARK_FLOW),
+    Scenario("jwt-plan-bearer-token", "policies", cors(allow_methods=["GET"], allow_headers=["authorization"]),
+             f'fetch(URL, {{headers: {{"Authorization": "Bearer {TOKEN}"}}}})',
+             ok(body={"authorization": f"Bearer {TOKEN}"}, server={"OPTIONS": 1, "GET": 1}, preflight_status=200),
+             plans=JWT_PLAN),
+    Scenario("jwt-plan-wrong-token-401-readable", "policies", cors(allow_methods=["GET"], allow_headers=["authorization"]),
+             'fetch(URL, {headers: {"Authorization": "Bearer not.a.token"}})',
+             ok(401, body={"message": "Unauthorized: invalid token"}, server={"OPTIONS": 1, "GET": 1}), plans=JWT_PLAN),
+    Scenario("jwt-plan-no-token-401-readable", "policies", cors(), GET,
+             ok(401, body={"message": "Unauthorized"}, server={"OPTIONS": 0, "GET": 1}), plans=JWT_PLAN),
+    Scenario("keyless-and-api-key-plans-no-key", "policies", cors(), GET,
+             ok(body={"method": "GET", "api_key": None}, server={"GET": 1}), plans=KEY_PLAN + KEYLESS_PLAN),
+    Scenario("keyless-and-api-key-plans-right-key", "policies", cors(), 'fetch(URL + "?api-key=k1")',
+             ok(body={"method": "GET", "api_key": "k1"}, server={"GET": 1}), plans=KEY_PLAN + KEYLESS_PLAN),
+    Scenario("keyless-and-api-key-plans-wrong-key-never-keyless", "policies", cors(), 'fetch(URL + "?api-key=nope")',
+             ok(401, body={"message": "Unauthorized: invalid API key"}, server={"GET": 1}), plans=KEY_PLAN + KEYLESS_PLAN),
+    Scenario("template-on-failed-preflight", "policies", cors(allow_methods=["GET"]), PUT,
+             blocked(server={"OPTIONS": 1, "PUT": 0}, preflight_status=412,
+                     preflight_sent={"access-control-allow-origin": None, "access-control-allow-methods": None,
+                                     "x-refused": "cors"}),
+             templates=PREFLIGHT_FAILED_TEMPLATE),
+    Scenario("template-on-plan-refusal-readable", "policies", cors(expose_headers=["x-why"]), 'fetch(URL + "?api-key=nope")',
+             ok(403, body="unknown key", readable={"x-why": "key"}), plans=KEY_PLAN,
+             templates={"API_KEY_INVALID": {"*/*": {"status": 403, "body": "unknown key", "headers": {"X-Why": "key"}}}}),
     Scenario("run-policies-on-key-in-query-preflight-passes", "policies", cors(run_policies=True, **KEY_HEADERS),
              'fetch(URL + "?api-key=k1", {method: "PUT"})',
              ok(body={"method": "PUT", "api_key": "k1"}, server={"OPTIONS": 1, "PUT": 1}, preflight_status=200),
@@ -274,7 +352,7 @@ SCENARIOS: list[Scenario] = [
              blocked(server={"OPTIONS": 1, "PUT": 0}, preflight_status=429), policies=QUOTA),
     # ---- error statuses readable by script ---------------------------------------------------------
     Scenario("status-401-readable", "errors", cors(), GET,
-             ok(401, body={"message": "Unauthorized: missing API key"}, server={"GET": 1}), policies=KEYED),
+             ok(401, body={"message": "Unauthorized"}, server={"GET": 1}), policies=KEYED),
     Scenario("status-401-disallowed-origin", "errors", cors(), GET, blocked(server={"GET": 1}),
              policies=KEYED, page="{other}"),
     Scenario("status-404-abort-readable", "errors", cors(), GET, ok(404), path="/status/404"),
@@ -368,7 +446,7 @@ SCENARIOS: list[Scenario] = [
                        reconfigure=cors(allow_origin=["{other}"], allow_methods=["PUT"], max_age=600))),
     Scenario("reconfigure-adds-policy-to-app-started-without-any", "reconfigure", cors(), GET,
              ok(body={"method": "GET"}, server={"GET": 1}), app="policy-free",
-             then=Step(GET, ok(401, body={"message": "Unauthorized: missing API key"}, server={"GET": 2}),
+             then=Step(GET, ok(401, body={"message": "Unauthorized"}, server={"GET": 2}),
                        reconfigure=cors(), policies=KEYED)),
     Scenario("reconfigure-bad-config-keeps-old", "reconfigure", cors(), GET, ok(),
              then=Step(GET, ok(server={"GET": 2}), reconfigure=cors(allow_origin=["not an origin"]),

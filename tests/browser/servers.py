@@ -116,18 +116,38 @@ class QuotaExhaustedPolicy(Policy):
         )
 
 
+class MarkPolicy(Policy):
+    """Test-only policy marking the answer (``X-Flow-Ran: yes``): shows a flow ran."""
+
+    name = "test-mark"
+
+    def on_response(self, request: Any, response: Response) -> None:
+        response.headers["X-Flow-Ran"] = "yes"
+
+
 class BrowserSuitePlugin:
-    """Registers the test-only policies (the api-key plugin comes by entry point)."""
+    """Registers the test-only policies (the api-key and jwt plugins come by entry
+    point) and decides dynamic origins from a table the tests change:
+    ``answers[(api name, origin)]``."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[str, str], bool] = {}
 
     @hookimpl
     def gravicors_register_policies(self) -> Sequence[type[Policy]]:
-        return [QuotaExhaustedPolicy]
+        return [QuotaExhaustedPolicy, MarkPolicy]
+
+    @hookimpl
+    def gravicors_origin_allowed(self, api_name: str, origin: str) -> bool | None:
+        return self.answers.get((api_name, origin))
 
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def make_api_app(apis: Sequence[Mapping[str, Any]], blueprints: Sequence[str] = ()) -> tuple[Flask, GraviCORS]:
+def make_api_app(
+    apis: Sequence[Mapping[str, Any]], blueprints: Sequence[str] = (), dynamic_ttl: float = 60
+) -> tuple[Flask, GraviCORS, BrowserSuitePlugin]:
     """The API origin's app. Every area (``/s/<id>`` for a scenario's API,
     ``/outside/<id>`` for paths outside every API) has the same views:
 
@@ -138,9 +158,11 @@ def make_api_app(apis: Sequence[Mapping[str, Any]], blueprints: Sequence[str] = 
     ``redirect-out`` (302 to ``/outside/<id>/echo``).
 
     Each name in ``blueprints`` gets a blueprint at ``/b/<name>`` with an ``echo``
-    view that allows GET and PUT only (for blueprint-bound APIs).
+    view that allows GET and PUT only (for blueprint-bound APIs). Dynamic-origin
+    decisions last ``dynamic_ttl`` seconds.
     """
     app = Flask("gravicors_browser_api")
+    app.config["GRAVICORS_DYNAMIC_ORIGINS_TTL"] = dynamic_ttl
 
     for name in blueprints:
         blueprint = Blueprint(name, __name__, url_prefix=f"/b/{name}")
@@ -206,5 +228,6 @@ def make_api_app(apis: Sequence[Mapping[str, Any]], blueprints: Sequence[str] = 
     def redirect_out(area: str, sid: str) -> Any:
         return redirect(f"/outside/{sid}/echo", 302)
 
-    gravicors = GraviCORS(app, apis=list(apis), plugins=[BrowserSuitePlugin()])
-    return app, gravicors
+    plugin = BrowserSuitePlugin()
+    gravicors = GraviCORS(app, apis=list(apis), plugins=[plugin])
+    return app, gravicors, plugin

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections import Counter
 from typing import Any
 
@@ -120,6 +121,10 @@ def test_browser_verdict(scenario: Scenario, open_page: Any, api_servers: dict[s
     if step is None:
         return
     try:
+        if step.hook is not None:
+            api_server.set_hook(scenario, step.hook)
+        if step.wait:
+            time.sleep(step.wait)  # a cached decision expires: a wait, not a timed assertion
         if step.reconfigure is not None:
             if step.reconfigure_fails:
                 with pytest.raises(ConfigError):
@@ -147,4 +152,4 @@ def test_table_is_complete() -> None:
     assert {s.family for s in SCENARIOS} == set(FAMILIES)
     assert {s.app for s in SCENARIOS} == set(APPS)
     # The policy-free app must start without policies, or it tests nothing.
-    assert not any(s.policies for s in SCENARIOS if s.app == "policy-free")
+    assert not any(s.policies or s.plans or s.flows for s in SCENARIOS if s.app == "policy-free")

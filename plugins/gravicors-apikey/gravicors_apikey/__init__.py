@@ -1,10 +1,28 @@
-"""Gravitee's API-key plan as a flask_gravicors policy.
+"""Gravitee's API-key plan: the ``api-key`` security type (and, for old configs,
+the ``api-key`` policy).
 
-The key travels in the ``X-Gravitee-Api-Key`` header (name configurable) or the
-``api-key`` query parameter, as Gravitee's gateway reads it. A missing or wrong key
-is answered with 401 and a JSON ``{"message": ...}``. Browsers send no custom
-header on a preflight, so with ``run_policies`` on a keyed API fails its preflight:
-the reason that switch is off by default.
+As a plan (``{"name": "Gold", "security": "api-key", "configuration": {"keys":
+[...]}}``) the key travels in the ``X-Gravitee-Api-Key`` header (name
+configurable) or the ``api-key`` query parameter, as Gravitee's gateway reads it.
+The plan handles a request that carries either, even empty; a present key that
+is not one of ``keys`` is 401 ``API_KEY_INVALID``, an empty one 401
+``API_KEY_MISSING`` (response template keys), and never falls through to a
+keyless plan. A request with no key at all is not this plan's: it goes to a
+keyless plan, or gets Gravitee's 401 ``GATEWAY_PLAN_UNRESOLVABLE``.
+
+Plans never run on a preflight: a browser sends no custom header there, so with
+``run_policies`` on a keyed API's preflight still passes (Gravitee skips security
+on preflights; checking a key there was its bug #825), and the actual request
+without a key gets a 401 the script can read.
+
+Gravitee keeps keys in subscriptions, not in the definition: here they are the
+plan's ``keys``. An empty list refuses every key (a Gravitee export imported
+without ``--keys``).
+
+The ``api-key`` *policy* (``"policies": [{"name": "api-key", ...}]``) is kept so
+old configs load: such an entry is loaded as an api-key plan (warning
+gravicors.W010). As a flow step it would run wherever its flow runs, a preflight
+included.
 """
 
 from __future__ import annotations
@@ -12,55 +30,144 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from flask import Request
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_load, validate
 
-from flask_gravicors import Policy, hookimpl
+from flask_gravicors import Failure, Policy, SecurityType, hookimpl
+from flask_gravicors.security import query_param
 
 __version__ = "0.1.0"
 
 DEFAULT_HEADER = "X-Gravitee-Api-Key"
 DEFAULT_QUERY_PARAM = "api-key"
 
+MISSING = Failure(401, "API_KEY_MISSING", "Unauthorized: missing API key")
+INVALID = Failure(401, "API_KEY_INVALID", "Unauthorized: invalid API key")
+
+_HEADER = validate.Regexp(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$", error="not a header name")
+
+
+class ApiKeyPlanSchema(Schema):
+    """The plan's configuration: ``keys`` (may be empty), ``header``,
+    ``query_param``, and Gravitee's ``propagateApiKey`` (default false: the key
+    header is removed before the view, as Gravitee removes it before the backend)."""
+
+    keys = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    header = fields.String(load_default=DEFAULT_HEADER, validate=_HEADER)
+    query_param = fields.String(load_default=DEFAULT_QUERY_PARAM, validate=validate.Length(min=1))
+    propagate_api_key = fields.Boolean(load_default=False)
+
+    @pre_load
+    def _gravitee_names(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, Mapping) and "propagateApiKey" in data and "propagate_api_key" not in data:
+            data = dict(data)
+            data["propagate_api_key"] = data.pop("propagateApiKey")
+        return data
+
 
 class ApiKeyConfigSchema(Schema):
+    """The legacy policy's configuration: at least one key."""
+
     #: The accepted keys (at least one).
     keys = fields.List(fields.String(validate=validate.Length(min=1)), required=True, validate=validate.Length(min=1))
     #: The request header holding the key.
-    header = fields.String(
-        load_default=DEFAULT_HEADER, validate=validate.Regexp(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$", error="not a header name")
-    )
+    header = fields.String(load_default=DEFAULT_HEADER, validate=_HEADER)
     #: The query parameter holding the key when the header is absent.
     query_param = fields.String(load_default=DEFAULT_QUERY_PARAM, validate=validate.Length(min=1))
 
 
+class _Keys:
+    """Reads and checks a key; shared by the plan and the legacy policy."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        # The configured strings in a set. A lookup's timing says nothing about them:
+        # CPython hashes str with SipHash-1-3 under a per-process random key (PEP 456),
+        # and a set compares two strings only when their full 64-bit hashes are equal.
+        # A digest per request bought nothing more and was most of this check's cost:
+        # `benchmarks/bench.py instructions` gave api-key + a no-op policy +19.2k
+        # instructions per request with a BLAKE2s digest, +12.6k without (two no-op
+        # policies: +11.6k).
+        self.keys = frozenset(config["keys"])
+        # The header's WSGI environ key, computed once: a dict lookup per request
+        # instead of werkzeug's header-name translation.
+        self.environ_key = "HTTP_" + config["header"].upper().replace("-", "_")
+        self.query_param = config["query_param"]
+
+    def read(self, request: Request) -> str | None:
+        """The key as sent (maybe empty), ``None`` when neither place holds one."""
+        key = request.environ.get(self.environ_key)
+        if key is None:
+            key = query_param(request, self.query_param)
+        return key
+
+    def check(self, key: str | None) -> Failure | None:
+        if not key:
+            return MISSING
+        return None if key in self.keys else INVALID
+
+
+class ApiKeySecurity(SecurityType):
+    """``api-key``: a plan whose consumers send a key."""
+
+    name = "api-key"
+    config_schema = ApiKeyPlanSchema
+    order = 500  # Gravitee's ApiKeyAuthenticationHandler
+
+    def __init__(self, config: Mapping[str, Any], api_name: str, plan_name: str) -> None:
+        super().__init__(config, api_name, plan_name)
+        self._keys = _Keys(config)
+        self._strip = not config["propagate_api_key"]
+
+    def can_handle(self, request: Request) -> bool:
+        return self._keys.read(request) is not None
+
+    def authenticate(self, request: Request) -> Failure | None:
+        failure = self._keys.check(self._keys.read(request))
+        if failure is None and self._strip:
+            request.environ.pop(self._keys.environ_key, None)
+        return failure
+
+    @classmethod
+    def from_gravitee(cls, configuration: Mapping[str, Any]) -> dict[str, Any]:
+        # Gravitee's plan configuration holds no keys (subscriptions do): they come
+        # from load_definition(keys=...). Its custom-header switch maps to header.
+        out: dict[str, Any] = {"propagate_api_key": bool(configuration.get("propagateApiKey", False))}
+        unknown = set(configuration) - {"propagateApiKey", "enableCustomApiKeyHeader", "apiKeyHeader"}
+        if unknown:
+            raise ValueError(f"api-key plan configuration {sorted(unknown)} has no translation")
+        if configuration.get("enableCustomApiKeyHeader") and configuration.get("apiKeyHeader"):
+            out["header"] = configuration["apiKeyHeader"]
+        return out
+
+    @classmethod
+    def to_gravitee(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"propagateApiKey": bool(config.get("propagate_api_key", False))}
+        header = config.get("header", DEFAULT_HEADER)
+        if header != DEFAULT_HEADER:
+            out.update(enableCustomApiKeyHeader=True, apiKeyHeader=header)
+        return out
+
+
 class ApiKeyPolicy(Policy):
+    """The legacy ``api-key`` policy: a 401 ``{"message": ...}`` for a missing or
+    wrong key, wherever its flow runs (also on a preflight when run_policies is on:
+    prefer the plan)."""
+
     name = "api-key"
     config_schema = ApiKeyConfigSchema
 
     def __init__(self, config: Mapping[str, Any], api_name: str) -> None:
         super().__init__(config, api_name)
-        # The configured strings in a set. A lookup's timing says nothing about them:
-        # CPython hashes str with SipHash-1-3 under a per-process random key (PEP 456),
-        # and a set compares two strings only when their full 64-bit hashes are equal.
-        # A digest per request bought nothing more and was most of this policy's cost:
-        # `benchmarks/bench.py instructions` gave api-key + a no-op policy +19.2k
-        # instructions per request with a BLAKE2s digest, +12.6k without (two no-op
-        # policies: +11.6k).
-        self._keys = frozenset(config["keys"])
-        # The header's WSGI environ key, computed once: a dict lookup per request
-        # instead of werkzeug's header-name translation.
-        self._environ_key = "HTTP_" + config["header"].upper().replace("-", "_")
-        self._query_param = config["query_param"]
+        self._keys = _Keys(config)
 
     def on_request(self, request: Request) -> Any:
-        key = request.environ.get(self._environ_key) or request.args.get(self._query_param)
-        if not key:
-            return {"message": "Unauthorized: missing API key"}, 401
-        if key not in self._keys:
-            return {"message": "Unauthorized: invalid API key"}, 401
-        return None
+        return self._keys.check(self._keys.read(request))
 
 
 @hookimpl
 def gravicors_register_policies() -> list[type[Policy]]:
     return [ApiKeyPolicy]
+
+
+@hookimpl
+def gravicors_register_security_types() -> list[type[SecurityType]]:
+    return [ApiKeySecurity]

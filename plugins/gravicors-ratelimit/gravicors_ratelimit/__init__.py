@@ -12,7 +12,12 @@ the process (``memory://``, one count per gunicorn worker) or in Redis
 
 Every response of the API carries Gravitee's ``X-Rate-Limit-Limit``,
 ``X-Rate-Limit-Remaining`` and ``X-Rate-Limit-Reset`` (epoch milliseconds); a
-request over the limit is answered 429 with a JSON body and ``Retry-After``.
+request over the limit is answered 429 with a JSON body and ``Retry-After``, a
+:class:`~flask_gravicors.Failure` keyed ``RATE_LIMIT_TOO_MANY_REQUESTS`` that the
+API's response templates can rewrite. Gravitee's own configuration
+(``{"rate": {"limit": 10, "periodTime": 1, "periodTimeUnit": "MINUTES"}}``) is
+translated by :meth:`RateLimitPolicy.from_gravitee` when a Gravitee definition is
+imported.
 
 When the storage cannot be reached, or raises anything at all, the request is
 let through (``on_storage_error: "allow"``, the default) or refused with 503
@@ -28,6 +33,7 @@ most ``timeout``.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import re
@@ -42,7 +48,7 @@ from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 from marshmallow import Schema, ValidationError, fields, validate
 
-from flask_gravicors import Policy, hookimpl
+from flask_gravicors import Failure, Policy, hookimpl
 
 __version__ = "0.1.0"
 
@@ -223,6 +229,14 @@ class RateLimitConfigSchema(Schema):
         allow_nan=False,
         validate=validate.Range(min=0, max=MAX_TIMEOUT, min_inclusive=False),
     )
+    # Gravitee's addHeaders: X-Rate-Limit-* on every response of the API.
+    add_headers = fields.Boolean(load_default=True)
+
+
+#: Gravitee's periodTimeUnit (java.util.concurrent.TimeUnit names) -> our period unit.
+GRAVITEE_UNITS = {"SECONDS": "s", "MINUTES": "m", "HOURS": "h", "DAYS": "d"}
+#: Our settings Gravitee has no field for, kept under this key of a dumped configuration.
+EXTRA_KEY = "gravicors"
 
 
 class _FixedWindow(FixedWindowRateLimiter):
@@ -310,6 +324,55 @@ class RateLimitPolicy(Policy):
     name = "rate-limit"
     config_schema = RateLimitConfigSchema
 
+    @classmethod
+    def from_gravitee(cls, configuration: Mapping[str, Any]) -> dict[str, Any]:
+        """Gravitee's ``{"async": false, "addHeaders": true, "rate": {"limit": 10,
+        "periodTime": 1, "periodTimeUnit": "MINUTES", "key": ""}}``: counted per
+        client address (Gravitee counts per subscription; a keyless plan's is the
+        address). A custom ``key`` or a ``dynamicLimit`` (Gravitee EL) has no
+        translation; ``async`` is accepted and counts strictly. Settings of ours that
+        Gravitee lacks come back from the ``gravicors`` object ``to_gravitee`` writes."""
+        unknown = set(configuration) - {"async", "addHeaders", "rate", "key", EXTRA_KEY}
+        rate = configuration.get("rate")
+        if not isinstance(rate, Mapping):
+            raise ValueError("rate-limit configuration needs a 'rate' object")
+        known = {"limit", "periodTime", "periodTimeUnit", "key", "useKeyOnly", "dynamicLimit"}
+        unknown |= {f"rate.{k}" for k in set(rate) - known}
+        if unknown:
+            raise ValueError(f"rate-limit configuration {sorted(unknown)} has no translation")
+        problems = []
+        if rate.get("dynamicLimit") or rate.get("key") or configuration.get("key"):
+            problems.append("a custom key or dynamicLimit (Gravitee EL) has no translation")
+        unit = GRAVITEE_UNITS.get(str(rate.get("periodTimeUnit", "SECONDS")).upper())
+        if unit is None:
+            problems.append(f"periodTimeUnit {rate.get('periodTimeUnit')!r}: use SECONDS, MINUTES, HOURS or DAYS")
+        if problems:
+            raise ValueError("; ".join(problems))
+        out = {
+            "limit": rate.get("limit"),
+            "period": f"{rate.get('periodTime', 1)}{unit}",
+            "add_headers": bool(configuration.get("addHeaders", False)),
+        }
+        extra = configuration.get(EXTRA_KEY) or {}
+        if not isinstance(extra, Mapping):
+            raise ValueError(f"{EXTRA_KEY!r} must be an object")
+        return {**out, **extra}
+
+    @classmethod
+    def to_gravitee(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        multiples, item_class = parse_period(config.get("period", "1m"))
+        unit = next(u for u, ours in GRAVITEE_UNITS.items() if _UNITS[ours] is item_class)
+        out: dict[str, Any] = {
+            "async": False,
+            "addHeaders": bool(config.get("add_headers", True)),
+            "rate": {"limit": config["limit"], "periodTime": multiples, "periodTimeUnit": unit, "key": ""},
+        }
+        defaults = {"key": "ip", "storage": "memory://", "on_storage_error": "allow", "timeout": DEFAULT_TIMEOUT}
+        extra = {k: config[k] for k, default in defaults.items() if k in config and config[k] != default}
+        if extra:
+            out[EXTRA_KEY] = extra
+        return out
+
     def __init__(self, config: Mapping[str, Any], api_name: str) -> None:
         super().__init__(config, api_name)
         multiples, item_class = parse_period(config["period"])
@@ -321,6 +384,7 @@ class RateLimitPolicy(Policy):
         self.limiter = _FixedWindow(self.storage)
         self.deny_on_storage_error = config["on_storage_error"] == "deny"
         self._outage = _outage_for(self.storage_url)
+        self._add_headers: bool = config.get("add_headers", True)
         key = config["key"]
         self._key_kind = key
         self._header = key[len("header:") :] if key.startswith("header:") else None
@@ -374,12 +438,18 @@ class RateLimitPolicy(Policy):
                 "limit": self.limit,
                 "period": self.period,
             }
-            return body, 429, {"Retry-After": str(retry_after)}
+            return Failure(
+                429,
+                "RATE_LIMIT_TOO_MANY_REQUESTS",
+                json.dumps(body),
+                headers={"Retry-After": str(retry_after)},
+                content_type="application/json",
+            )
         return None
 
     def on_response(self, request: Request, response: Response) -> Response | None:
         state = request.environ.get(self._env_key)
-        if state is None:  # storage failed: the count is unknown, say nothing
+        if state is None or not self._add_headers:  # storage failed: the count is unknown, say nothing
             return None
         remaining, reset_ms = state
         current = response.headers.get(HEADER_REMAINING)

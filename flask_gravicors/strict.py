@@ -1,0 +1,118 @@
+"""Strict marshmallow fields: every config value's type is decided here, once.
+
+A list is a JSON array (``list`` or ``tuple``), a string a ``str`` that is valid
+Unicode, a flag ``True`` or ``False``, a number an ``int`` that is no ``bool``,
+an object a mapping with string keys; anything else is ``gravicors.E003`` at its
+path. marshmallow's own fields read loosely (``1.0`` as true, a set as a list,
+bytes as a string), and a rule that judged one value while another ran would be a
+hole (issue 12): the schemas of :mod:`.schema` and :mod:`.flow_schema` use only
+these.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from marshmallow import ValidationError, fields
+
+from . import checks
+from .errors import problem
+
+
+def _wrong(expected: str, value: Any) -> ValidationError:
+    return ValidationError(problem("gravicors.E003", f"expected {expected}, got {checks.describe(value)}"))
+
+
+# Each strict field subclasses marshmallow's own (so what reads the schemas, such as
+# the docs' config reference, sees a String, a Boolean...) and replaces its loading.
+
+
+class Text(fields.String):
+    """A JSON string: a ``str`` that encodes to UTF-8 (no lone surrogate such as
+    ``"\\udcff"``, which JSON's ``\\u`` escapes can produce). Bytes are refused, not
+    decoded: no rule ever sees them."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str):
+            raise _wrong("a string", value)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValidationError(
+                problem("gravicors.E003", f"{value[:60]!r} is not valid Unicode text: a lone surrogate at index {err.start}")
+            ) from None
+        return value
+
+
+class Flag(fields.Boolean):
+    """A JSON boolean: ``true`` or ``false``, never ``1``, ``1.0`` or ``"true"``."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise _wrong("true or false", value)
+        return value
+
+
+class Int(fields.Integer):
+    """A JSON integer: an ``int`` that is no ``bool`` (``600.0`` and ``true`` are refused)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _wrong("an integer", value)
+        return value
+
+
+class List(fields.List):
+    """A JSON array (``list`` or ``tuple``) of what ``inner`` loads; with
+    ``one_string``, a single string counts as a one-item list (users write
+    ``"allow_origin": "*"``).
+
+    An item that fails is reported at its index and loaded as ``None`` (or what
+    it loaded so far, for an object), so the rules can still judge the other items
+    at the indices the user wrote; the config is refused either way.
+    """
+
+    def __init__(self, inner: fields.Field, *, one_string: bool = False, **kwargs: Any):
+        super().__init__(inner, **kwargs)
+        self.one_string = one_string
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
+        if self.one_string and isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise _wrong("a list", value)
+        loaded: list[Any] = []
+        errors: dict[int, Any] = {}
+        for i, item in enumerate(value):
+            try:
+                loaded.append(self.inner.deserialize(item, **kwargs))
+            except ValidationError as err:
+                errors[i] = err.messages
+                loaded.append(err.valid_data if isinstance(err.valid_data, dict) else None)
+        if errors:
+            raise ValidationError(errors, valid_data=loaded)
+        return loaded
+
+
+class StringList(List):
+    """A list of strings that also takes one string."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(Text(), one_string=True, **kwargs)
+
+
+class Object(fields.Dict):
+    """A JSON object: a mapping whose keys are strings (``keys`` and ``values``
+    fields load them further, as marshmallow's ``Dict`` does)."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("keys", Text())
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[Any, Any]:
+        if not isinstance(value, Mapping):
+            raise _wrong("an object", value)
+        return super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-any-return]
+
+
+__all__ = ["Text", "Flag", "Int", "List", "StringList", "Object"]

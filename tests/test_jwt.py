@@ -1,0 +1,343 @@
+"""The jwt plugin (plugins/gravicors-jwt): a JWT plan verified with PyJWT.
+
+Tokens are made here with PyJWT and keys made with cryptography; JWKS documents
+are served by a local HTTP server on a free port of 127.0.0.1, which counts its
+requests so the cache can be seen working.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from gravicors_jwt import CLAIMS_KEY, UNKNOWN_KID_REFETCH, JwksCache, JwtSecurity
+
+from conftest import make_app
+from flask_gravicors import ConfigError
+
+O = "https://shop.example.com"
+SECRET = "s" * 32
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+EC_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def pem(key: Any) -> str:
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def private_pem(key: Any) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+
+
+def token(key: Any = SECRET, alg: str = "HS256", headers: dict[str, Any] | None = None, **claims: Any) -> str:
+    now = int(time.time())
+    payload = {"sub": "alice", "iat": now, "exp": now + 300, **claims}
+    return jwt.encode({k: v for k, v in payload.items() if v is not None}, key, algorithm=alg, headers=headers)
+
+
+def hs256_by_hand(secret: bytes, **claims: Any) -> str:
+    """An HS256 token signed with any bytes (PyJWT refuses a PEM key as a secret:
+    this is the alg-confusion attack it guards against when signing)."""
+    import base64
+    import hashlib
+    import hmac
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = b64(b'{"alg":"HS256","typ":"JWT"}') + "." + b64(json.dumps({"sub": "alice", **claims}).encode())
+    return signing_input + "." + b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())
+
+
+def jwt_app(configuration: dict[str, Any], keyless: bool = False) -> Any:
+    plans = [{"name": "Partners", "security": "JWT", "configuration": configuration}]
+    if keyless:
+        plans.append({"name": "Free", "security": "keyless"})
+    app = make_app([{"name": "orders", "context_path": "/orders", "plans": plans,
+                     "cors": {"enabled": True, "allow_origin": [O], "allow_methods": ["GET"]}}])
+
+    @app.get("/orders/me")
+    def me() -> Any:
+        from flask import request
+
+        return {"claims": request.environ.get(CLAIMS_KEY), "authorization": request.headers.get("Authorization")}
+
+    return app
+
+
+HS = {"signature": "HMAC_HS256", "publicKeyResolver": "GIVEN_KEY", "resolverParameter": SECRET}
+RS = {"signature": "RSA_RS256", "publicKeyResolver": "GIVEN_KEY", "resolverParameter": pem(RSA_KEY)}
+ES = {"signature": "ES256", "resolverParameter": pem(EC_KEY)}
+
+
+def now() -> int:
+    return int(time.time())
+
+
+# (id, plan configuration, Authorization header or ?access_token= (made when the row runs, so that
+# expiry times are relative to the request), status, failure key)
+ROWS = [
+    ("HS256", HS, lambda: f"Bearer {token()}", 200, None),
+    ("bearer is case-insensitive", HS, lambda: f"bearer {token()}", 200, None),
+    ("in the query", HS, lambda: f"?{token()}", 200, None),
+    ("HS384 by its JWA name", {**HS, "signature": "HS384", "resolverParameter": "k" * 48},
+     lambda: f"Bearer {token('k' * 48, 'HS384')}", 200, None),
+    ("RS256", RS, lambda: f"Bearer {token(private_pem(RSA_KEY), 'RS256')}", 200, None),
+    ("RS256, another key's signature", RS, lambda: f"Bearer {token(private_pem(OTHER_RSA_KEY), 'RS256')}", 401, "JWT_INVALID_TOKEN"),
+    ("ES256", ES, lambda: f"Bearer {token(EC_KEY, 'ES256')}", 200, None),
+    ("expired", HS, lambda: f"Bearer {token(exp=now() - 3600)}", 401, "JWT_INVALID_TOKEN"),
+    ("expired within the leeway", HS, lambda: f"Bearer {token(exp=now() - 10)}", 200, None),
+    ("expired, no leeway", {**HS, "leeway": 0}, lambda: f"Bearer {token(exp=now() - 10)}", 401, "JWT_INVALID_TOKEN"),
+    ("not yet valid", HS, lambda: f"Bearer {token(nbf=now() + 3600)}", 401, "JWT_INVALID_TOKEN"),
+    ("no exp at all is accepted", HS, lambda: f"Bearer {token(exp=None)}", 200, None),
+    ("wrong secret", HS, lambda: f"Bearer {token('t' * 32)}", 401, "JWT_INVALID_TOKEN"),
+    ("alg none", HS, lambda: f"Bearer {jwt.encode({'sub': 'a'}, None, algorithm='none')}", 401, "JWT_INVALID_TOKEN"),
+    # the algorithm is the plan's: an RS256 public key is no HMAC secret (alg confusion)
+    ("HS256 token signed with the RS256 plan's public key", RS, lambda: f"Bearer {hs256_by_hand(pem(RSA_KEY).encode())}", 401,
+     "JWT_INVALID_TOKEN"),
+    ("an HS384 token on an HS256 plan", {**HS, "resolverParameter": "k" * 48}, lambda: f"Bearer {token('k' * 48, 'HS384')}", 401,
+     "JWT_INVALID_TOKEN"),
+    ("garbage", HS, "Bearer not.a.jwt", 401, "JWT_INVALID_TOKEN"),
+    ("empty token", HS, "Bearer ", 401, "JWT_MISSING_TOKEN"),
+    ("no token: no plan", HS, None, 401, "GATEWAY_PLAN_UNRESOLVABLE"),
+    ("Basic is no token", HS, "Basic YTpi", 401, "GATEWAY_PLAN_UNRESOLVABLE"),
+    ("issuer checked", {**HS, "issuer": "https://idp.example.com"}, lambda: f"Bearer {token(iss='https://evil.example.com')}", 401,
+     "JWT_INVALID_TOKEN"),
+    ("issuer matches", {**HS, "issuer": "https://idp.example.com"}, lambda: f"Bearer {token(iss='https://idp.example.com')}", 200,
+     None),
+    ("audience checked", {**HS, "audience": "orders"}, lambda: f"Bearer {token(aud='billing')}", 401, "JWT_INVALID_TOKEN"),
+    ("audience in a list", {**HS, "audience": ["x", "orders"]}, lambda: f"Bearer {token(aud=['orders'])}", 200, None),
+    ("an audience not configured is not checked", HS, lambda: f"Bearer {token(aud='billing')}", 200, None),
+]
+
+
+@pytest.mark.parametrize(("configuration", "credential", "status", "key"), [pytest.param(*r[1:], id=r[0]) for r in ROWS])
+def test_token(configuration: dict[str, Any], credential: Any, status: int, key: str | None) -> None:
+    credential = credential() if callable(credential) else credential
+    app = jwt_app(configuration)
+    headers = {"Origin": O}
+    path = "/orders/me"
+    if credential is not None and credential.startswith("?"):
+        path += "?access_token=" + credential[1:]
+    elif credential is not None:
+        headers["Authorization"] = credential
+    response = app.test_client().get(path, headers=headers, environ_base={"HTTP_ACCEPT": "application/json"})
+    assert response.status_code == status
+    assert response.headers["Access-Control-Allow-Origin"] == O
+    if status == 200:
+        assert response.json["claims"]["sub"] == "alice"
+    if key is not None:
+        app_with_template = jwt_app(configuration)
+        app_with_template.extensions["gravicors"].reconfigure(
+            {"apis": [{"name": "orders", "context_path": "/orders",
+                       "plans": [{"name": "Partners", "security": "jwt", "configuration": configuration}],
+                       "response_templates": {key: {"*/*": {"status": 403, "body": key}}}}]},
+            app=app_with_template,
+        )
+        again = app_with_template.test_client().get(path, headers=headers)
+        assert (again.status_code, again.data.decode()) == (403, key)
+
+
+def test_keyless_beside_jwt() -> None:
+    client = jwt_app(HS, keyless=True).test_client()
+    assert client.get("/orders/me").status_code == 200
+    # a wrong token never falls through to keyless
+    assert client.get("/orders/me", headers={"Authorization": "Bearer x.y.z"}).status_code == 401
+
+
+@pytest.mark.parametrize(("propagate", "seen"), [(True, True), (False, False)])
+def test_propagate_auth_header(propagate: bool, seen: bool) -> None:
+    bearer = f"Bearer {token()}"
+    response = jwt_app({**HS, "propagateAuthHeader": propagate}).test_client().get("/orders/me", headers={"Authorization": bearer})
+    assert (response.json["authorization"] == bearer) is seen
+
+
+BAD_CONFIGS = [
+    ({"signature": "HMAC_HS256", "resolverParameter": "short"}, "resolver_parameter", "at least 32 bytes"),
+    ({"signature": "HMAC_HS512", "resolverParameter": "s" * 48}, "resolver_parameter", "at least 64 bytes"),
+    ({"signature": "RSA_RS256", "resolverParameter": "not a key"}, "resolver_parameter", "not a public key"),
+    ({"signature": "RSA_RS256", "resolverParameter": private_pem(RSA_KEY)}, "resolver_parameter", "a private key"),
+    ({"signature": "RSA_RS256", "resolverParameter": pem(EC_KEY)}, "resolver_parameter", "not a public key"),
+    ({"signature": "RSA_PS256", "resolverParameter": pem(RSA_KEY)}, "signature", "use one of"),
+    ({"signature": "RSA_RS256", "publicKeyResolver": "GATEWAY_KEYS", "resolverParameter": "x"}, "public_key_resolver", "one of"),
+    ({"signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "http://idp.example.com/jwks"},
+     "resolver_parameter", "https://"),
+    ({"signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "https://u:p@idp.example.com/jwks"},
+     "resolver_parameter", "credentials"),
+    ({"signature": "HMAC_HS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "https://idp.example.com/jwks"},
+     "public_key_resolver", "HMAC"),
+    ({"signature": "HMAC_HS256", "resolverParameter": "{#context.attributes['secret']}" + "x" * 32}, "resolver_parameter",
+     "Expression Language"),
+    ({"signature": "HMAC_HS256"}, "resolver_parameter", "Missing data"),
+]
+
+
+@pytest.mark.parametrize(("configuration", "field", "message"), BAD_CONFIGS)
+def test_config_errors(configuration: dict[str, Any], field: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        jwt_app(configuration)
+    (problem,) = caught.value.problems
+    assert problem.path == f"apis[0].plans[0].configuration.{field}"
+    assert message in problem.message
+
+
+@pytest.mark.parametrize("url", ["https://idp.example.com/jwks", "http://127.0.0.1:8080/jwks", "http://localhost/jwks",
+                                 "http://[::1]:9/jwks"])
+def test_jwks_urls_accepted(url: str) -> None:
+    jwt_app({"signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": url})
+
+
+class Jwks:
+    """A JWKS server on a free port of 127.0.0.1; counts requests; can be told to
+    fail, to redirect or to hang."""
+
+    def __init__(self) -> None:
+        self.document: dict[str, Any] = {"keys": []}
+        self.hits = 0
+        self.mode = "ok"
+        jwks = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                jwks.hits += 1
+                if jwks.mode == "fail":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                if jwks.mode == "redirect":
+                    self.send_response(302)
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                    self.end_headers()
+                    return
+                if jwks.mode == "hang":
+                    time.sleep(3)
+                body = json.dumps(jwks.document).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/jwks.json"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def publish(self, *pairs: tuple[str, Any]) -> None:
+        keys = []
+        for kid, key in pairs:
+            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+            keys.append({**jwk, "kid": kid, "use": "sig", "alg": "RS256"})
+        self.document = {"keys": keys}
+
+
+@pytest.fixture
+def jwks() -> Iterator[Jwks]:
+    server = Jwks()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+        server.thread.join(timeout=10)
+
+
+def jwks_app(jwks: Jwks, **configuration: Any) -> Any:
+    return jwt_app({"signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": jwks.url, **configuration})
+
+
+def signed(kid: str, key: Any = RSA_KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(private_pem(key), 'RS256', headers={'kid': kid})}"}
+
+
+def test_jwks_is_fetched_once_and_cached(jwks: Jwks) -> None:
+    jwks.publish(("k1", RSA_KEY))
+    client = jwks_app(jwks).test_client()
+    assert jwks.hits == 0  # nothing is fetched before a token needs it
+    for _ in range(5):
+        assert client.get("/orders/me", headers=signed("k1")).status_code == 200
+    assert jwks.hits == 1
+
+
+def test_unknown_kids_do_not_cause_a_fetch_per_request(jwks: Jwks) -> None:
+    jwks.publish(("k1", RSA_KEY))
+    client = jwks_app(jwks).test_client()
+    assert client.get("/orders/me", headers=signed("k1")).status_code == 200
+    for i in range(20):
+        assert client.get("/orders/me", headers=signed(f"made-up-{i}")).status_code == 401
+    # one fetch, and at most one more for unknown kids within 30 s
+    assert jwks.hits <= 2
+
+
+def test_a_rotated_key_is_found_by_refetching_for_its_kid() -> None:
+    cache = JwksCache("unused", "RS256", 1, 300, clock := FakeClock())
+    fetched = [{"k1": "key-1"}, {"k1": "key-1", "k2": "key-2"}]
+    cache._fetch = lambda: fetched.pop(0)  # type: ignore[method-assign]
+    assert cache.key("k1") == "key-1"
+    assert cache.key("k2") is None  # asked within 30 s of the fetch: not refetched
+    clock.now += UNKNOWN_KID_REFETCH
+    assert cache.key("k2") == "key-2"
+    assert cache.fetches == 2
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_unreachable_jwks_keeps_the_old_keys(jwks: Jwks, caplog: pytest.LogCaptureFixture) -> None:
+    jwks.publish(("k1", RSA_KEY))
+    app = jwks_app(jwks)
+    client = app.test_client()
+    assert client.get("/orders/me", headers=signed("k1")).status_code == 200
+    security = app.extensions["gravicors"]._middlewares[app].runtime.apis[0].plans[0].security
+    security.jwks._next_fetch = 0  # the keys are stale now
+    jwks.mode = "fail"
+    for _ in range(3):
+        assert client.get("/orders/me", headers=signed("k1")).status_code == 200
+    assert jwks.hits == 2
+    assert len([r for r in caplog.records if "cannot be fetched" in r.getMessage()]) == 1
+
+
+@pytest.mark.parametrize("mode", ["fail", "redirect", "hang"])
+def test_a_jwks_that_does_not_answer_refuses_within_the_timeout(jwks: Jwks, mode: str) -> None:
+    jwks.mode = mode
+    client = jwks_app(jwks, jwksTimeout=0.5).test_client()
+    started = time.monotonic()
+    assert client.get("/orders/me", headers=signed("k1")).status_code == 401
+    assert time.monotonic() - started < 2.5  # a functional bound: the 3 s hang is never waited out
+    assert client.get("/orders/me", headers=signed("k1")).status_code == 401
+    assert jwks.hits == 1
+
+
+def test_gravitee_translation() -> None:
+    gravitee = {
+        "signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "https://idp.example.com/jwks",
+        "connectTimeout": 1000, "requestTimeout": 3000, "useSystemProxy": False, "extractClaims": False,
+        "propagateAuthHeader": True, "userClaim": "sub", "followRedirects": False,
+        "tokenTypValidation": {"enabled": False, "ignoreMissing": False, "expectedValues": ["JWT"], "ignoreCase": False},
+        "confirmationMethodValidation": {"ignoreMissing": False, "certificateBoundThumbprint": {"enabled": False}},
+    }
+    ours = JwtSecurity.from_gravitee(gravitee)
+    assert ours["jwksTimeout"] == 3.0
+    loaded = JwtSecurity.config_schema().load(ours)
+    assert JwtSecurity.config_schema().load(JwtSecurity.from_gravitee(JwtSecurity.to_gravitee(loaded))) == loaded
+    with pytest.raises(ValueError, match="followRedirects"):
+        JwtSecurity.from_gravitee({**gravitee, "followRedirects": True})
+    with pytest.raises(ValueError, match="tokenTypValidation"):
+        JwtSecurity.from_gravitee({**gravitee, "tokenTypValidation": {"enabled": True}})
