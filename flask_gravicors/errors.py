@@ -116,6 +116,11 @@ RULES: dict[str, tuple[str, str]] = {
         "looks like an unsubstituted placeholder",
         "environment variable not substituted? give the value itself, or substitute it before the config is loaded",
     ),
+    # The console (GRAVICORS_CONSOLE).
+    "gravicors.E090": (
+        "context path inside the console's prefix",
+        "the console answers every path under GRAVICORS_CONSOLE_PREFIX: move the API, or mount the console elsewhere",
+    ),
     # Warnings: logged once when a config takes effect, never refused.
     "gravicors.W001": (
         "CORS is enabled but never applied",

@@ -166,6 +166,8 @@ class GraviCORS:
         self._raw: weakref.WeakKeyDictionary[Flask, Any] = weakref.WeakKeyDictionary()
         # The config store of each app that has one (GRAVICORS_STORE).
         self._stores: weakref.WeakKeyDictionary[Flask, AppStore] = weakref.WeakKeyDictionary()
+        # The console's prefix of each app that mounts it: no API may lie inside.
+        self._reserved: weakref.WeakKeyDictionary[Flask, str] = weakref.WeakKeyDictionary()
         if app is not None:
             self.init_app(app)
 
@@ -190,23 +192,44 @@ class GraviCORS:
         watcher applies each new version. Also read then:
         ``GRAVICORS_STORE_WATCH`` (force the watcher on or off) and
         ``GRAVICORS_STORE_POLL_INTERVAL`` (seconds, default 0.25).
+
+        With ``app.config["GRAVICORS_CONSOLE"] = True`` (and a store, and
+        ``SECRET_KEY``) the console is mounted at ``GRAVICORS_CONSOLE_PREFIX``
+        (default ``/gravicors``), in front of the CORS layer; it also reads
+        ``GRAVICORS_CONSOLE_LIMITS_STORAGE``, ``GRAVICORS_CONSOLE_LOGIN_ATTEMPTS``,
+        ``GRAVICORS_CONSOLE_LOGIN_WINDOW`` and ``GRAVICORS_CONSOLE_SESSION_LIFETIME``
+        (see :mod:`flask_gravicors.console`). Raises
+        :class:`~flask_gravicors.console.ConsoleError` when it cannot be mounted.
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("flask_gravicors is already initialised on this app; call init_app once per app")
         raw = read_config({"apis": list(self._apis)} if self._apis is not None else app.config.get("GRAVICORS"))
-        store = None
-        if app.config.get("GRAVICORS_STORE"):
-            from .store.app import AppStore
+        console = None
+        if app.config.get("GRAVICORS_CONSOLE"):
+            from .console import ConsoleSettings
 
-            store = AppStore.for_app(self, app)
-            try:
-                raw = store.startup(raw)
+            # Before anything is opened: a console without its extra, a store or a
+            # SECRET_KEY is refused with a clear error, and no API may sit inside
+            # its prefix (checked from here on by load(), every save included).
+            console = ConsoleSettings.from_app(app)
+            self._reserved[app] = console.prefix
+        store = None
+        try:
+            if app.config.get("GRAVICORS_STORE"):
+                from .store.app import AppStore
+
+                store = AppStore.for_app(self, app)
+                try:
+                    raw = store.startup(raw)
+                    runtime = self._compile(raw, app)
+                except BaseException:
+                    store.close()
+                    raise
+            else:
                 runtime = self._compile(raw, app)
-            except BaseException:
-                store.close()
-                raise
-        else:
-            runtime = self._compile(raw, app)
+        except BaseException:
+            self._reserved.pop(app, None)
+            raise
         middleware = CorsMiddleware(app.wsgi_app, runtime)
         # The bound method, not the instance: Flask calls app.wsgi_app on every
         # request, and calling an instance goes through type-slot dispatch (about
@@ -219,6 +242,11 @@ class GraviCORS:
         if store is not None:
             self._stores[app] = store
             store.start()
+        if console is not None:
+            from .console import mount
+
+            # In front of the CORS layer: the console's pages never reach it.
+            mount(app, self, console)
 
     def _app_for(self, app: Flask | None, what: str) -> Flask:
         """``app``, else the current app, else the only app this instance serves."""
@@ -296,8 +324,27 @@ class GraviCORS:
         """The compiled snapshot ``app`` runs now (``flask gravicors routes`` reads it)."""
         return self._middlewares[app].runtime
 
+    def load(self, raw: Any, app: Flask | None = None) -> dict[str, Any]:
+        """Validate ``raw`` exactly as ``init_app`` does for ``app``, and return the
+        loaded config: the schemas with this instance's policies and, when ``app``
+        mounts the console, no API inside its prefix (gravicors.E090). Every save to
+        ``app``'s store and ``flask gravicors check`` call this. Raises
+        :class:`ConfigError` naming every problem."""
+        prefix = self._reserved.get(app) if app is not None else None
+        if prefix is None:
+            return load_config(raw, self.policies)
+        raw = read_config(raw)
+        reserved = checks.check_reserved_prefix(raw, prefix)
+        try:
+            config = load_config(raw, self.policies)
+        except ConfigError as err:
+            raise ConfigError(checks.merge_messages(err.messages, reserved) if reserved else err.messages) from None
+        if reserved:
+            raise ConfigError(reserved)
+        return config
+
     def _compile(self, raw: Any, app: Flask) -> Runtime:
-        config = load_config(raw, self.policies)
+        config = self.load(raw, app)
         apis = [CompiledApi(api, chain) for api, chain in zip(config["apis"], _policy_chains(config), strict=True)]
         runtime = Runtime(apis, _blueprint_resolver(app))
         self._pm.hook.gravicors_config_loaded(apis=runtime.apis)

@@ -42,7 +42,8 @@ gravicors = AppGroup("gravicors", callback=_mark_cli, help="flask_gravicors: che
 # Each module adds its commands to the group (imported for that effect).
 from . import config as _config  # noqa: E402,F401
 from . import routes as _routes  # noqa: E402,F401
-from . import store as _store  # noqa: E402,F401
 from . import scaffold as _scaffold  # noqa: E402,F401
+from . import store as _store  # noqa: E402,F401
+from . import users as _users  # noqa: E402,F401
 
 __all__ = ["gravicors", "EXIT_OK", "EXIT_INVALID", "EXIT_CONFLICT", "EXIT_NOT_LIVE", "EXIT_UNAVAILABLE"]

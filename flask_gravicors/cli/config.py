@@ -24,12 +24,13 @@ def check(file: str | None) -> None:
     """
     app = optional_app()
     what = "config"
+    # With the app: exactly its init_app's check (its policies, its console's prefix).
+    ext = extension_of(app) if app is not None and "gravicors" in app.extensions else None
     if file is None:
         if app is None:
             raise click.UsageError("give FILE, or an app (--app) whose config to check")
         ext = extension_of(app)
         raw = ext.running_config(app)
-        policies = ext.policies
         store = ext.store_for(app)
         if store is not None:
             with outcomes():
@@ -38,9 +39,11 @@ def check(file: str | None) -> None:
                 raw, what = newest.config, f"version {newest.number}"
     else:
         raw = file
-        policies = extension_of(app).policies if app is not None and "gravicors" in app.extensions else default_policies()
     try:
-        load_config(raw, policies)
+        if ext is not None:
+            ext.load(raw, app)
+        else:
+            load_config(raw, default_policies())
     except ConfigError as err:
         echo_problems(err)
         sys.exit(EXIT_INVALID)
