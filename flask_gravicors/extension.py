@@ -206,13 +206,14 @@ class GraviCORS:
         raw = read_config({"apis": list(self._apis)} if self._apis is not None else app.config.get("GRAVICORS"))
         console = None
         if app.config.get("GRAVICORS_CONSOLE"):
-            from .console import ConsoleSettings
+            from .console import ConsoleSettings, create_console
 
             # Before anything is opened: a console without its extra, a store or a
             # SECRET_KEY is refused with a clear error, and no API may sit inside
             # its prefix (checked from here on by load(), every save included).
-            console = ConsoleSettings.from_app(app)
-            self._reserved[app] = console.prefix
+            settings = ConsoleSettings.from_app(app)
+            console = create_console(app, self, settings)
+            self._reserved[app] = settings.prefix
         store = None
         try:
             if app.config.get("GRAVICORS_STORE"):
@@ -246,7 +247,7 @@ class GraviCORS:
             from .console import mount
 
             # In front of the CORS layer: the console's pages never reach it.
-            mount(app, self, console)
+            mount(app, console)
 
     def _app_for(self, app: Flask | None, what: str) -> Flask:
         """``app``, else the current app, else the only app this instance serves."""

@@ -223,10 +223,11 @@ def create_console(host: Flask, ext: GraviCORS, settings: ConsoleSettings) -> Fl
     return console
 
 
-def mount(host: Flask, ext: GraviCORS, settings: ConsoleSettings) -> ConsoleDispatcher:
-    """Mount the console in front of ``host``'s WSGI stack (called by ``init_app``)."""
-    console = create_console(host, ext, settings)
-    dispatcher = ConsoleDispatcher(host.wsgi_app, console, settings.prefix)
+def mount(host: Flask, console: Flask) -> ConsoleDispatcher:
+    """Mount ``console`` (made by :func:`create_console`) in front of ``host``'s WSGI
+    stack: called by ``init_app`` once everything else is in place."""
+    prefix = console.extensions[STATE_KEY].settings.prefix
+    dispatcher = ConsoleDispatcher(host.wsgi_app, console, prefix)
     host.wsgi_app = dispatcher.__call__  # type: ignore[method-assign]
     host.extensions[STATE_KEY] = console
     return dispatcher

@@ -86,7 +86,7 @@ def _unauthorized() -> Any:
 def _require_login() -> Any:
     current = session._get_current_object()  # type: ignore[attr-defined]
     if isinstance(current, ConsoleSession) and current.unavailable:
-        abort(503)
+        abort(503, "The config store cannot be reached, so the session cannot be checked: try again in a moment.")
     if request.endpoint in PUBLIC:
         return None
     if not current_user.is_authenticated:

@@ -29,7 +29,13 @@ def config(**cors: Any) -> dict[str, Any]:
                 "name": "orders",
                 "context_path": "/orders",
                 "description": "the shop's orders",
-                "cors": {"enabled": True, "allow_origin": [PAGE], "allow_methods": ["GET", "PUT"], "allow_credentials": True, **cors},
+                "cors": {
+                    "enabled": True,
+                    "allow_origin": [PAGE],
+                    "allow_methods": ["GET", "PUT"],
+                    "allow_credentials": True,
+                    **cors,
+                },
                 "policies": [],
             },
             {"name": "ws", "context_path": "/ws", "entrypoints": ["websocket"], "cors": {"enabled": False}},
@@ -75,8 +81,12 @@ class Console:
         return response
 
     def login(self, name: str, password: str = PASSWORD) -> TestResponse:
+        """Log in as a browser does; after a success, the CSRF token is the new session's."""
         self.get("/login")
-        return self.post("/login", {"username": name, "password": password})
+        response = self.post("/login", {"username": name, "password": password})
+        if response.status_code == 302:
+            self.get("/apis").close()
+        return response
 
     def cookie(self) -> str | None:
         cookie = self.client.get_cookie("gravicors_console", path=self.prefix)
@@ -114,8 +124,8 @@ def make_console(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
         def x() -> str:
             return "x"
 
-        made.append(app)
         GraviCORS(app, entry_points=False)
+        made.append(app)
         return app
 
     yield make

@@ -68,7 +68,9 @@ def test_login_sends_back_to_the_page_asked_for_and_nowhere_else(console: Consol
         client = Console(console.app)
         client.get("/login")
         response = client.client.post(
-            "/gravicors/login", query_string={"next": target}, data={"csrf_token": client.token, "username": "viewer", "password": PASSWORD}
+            "/gravicors/login",
+            query_string={"next": target},
+            data={"csrf_token": client.token, "username": "viewer", "password": PASSWORD},
         )
         assert (response.status_code, response.headers["Location"]) == (302, landed), target
 
@@ -111,7 +113,10 @@ def test_the_login_form_without_its_csrf_token_is_refused(console: Console) -> N
 @pytest.mark.parametrize(
     ("path", "data"),
     [
-        ("/apis/orders/cors", {"base_version": "1", "enabled": "y", "allow_origin": "https://new.example", "allow_methods": "GET"}),
+        (
+            "/apis/orders/cors",
+            {"base_version": "1", "enabled": "y", "allow_origin": "https://new.example", "allow_methods": "GET"},
+        ),
         ("/history/1/rollback", {"expected_version": "1"}),
         ("/users", {"username": "mallory", "role": "admin", "password": "x" * 12}),
         ("/users/viewer/delete", {}),
