@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from ..store.accounts import ROLES, UserExists, UserNotFound
+from ..store import ROLES
 from . import EXIT_CONFLICT, gravicors
 from .common import outcomes
 from .store import app_store
@@ -40,6 +40,8 @@ def create_user(name: str, role: str, password_stdin: bool) -> None:
 
     Exit status 2 when NAME is taken.
     """
+    from ..store.accounts import UserExists
+
     with outcomes():
         accounts = app_store().accounts
         try:
@@ -57,6 +59,8 @@ def delete_user(name: str) -> None:
 
     Exit status 2 when there is no such user.
     """
+    from ..store.accounts import UserNotFound
+
     with outcomes():
         try:
             app_store().accounts.delete_user(name)

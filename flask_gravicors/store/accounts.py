@@ -23,15 +23,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import MAX_AUTHOR, StoreError
+from . import MAX_AUTHOR, ROLES, StoreError
 from .tables import sessions, users
 
 if TYPE_CHECKING:
     from .sql import SqlStore
-
-#: The console's roles, each allowed what the one before is and more: a viewer
-#: reads everything; an editor also saves and rolls back; an admin also manages users.
-ROLES = ("viewer", "editor", "admin")
 
 #: Shortest password accepted (no upper bound but the request's size).
 MIN_PASSWORD = 8
