@@ -210,27 +210,24 @@ class GraviCORS:
 
             # Before anything is opened: a console without its extra, a store or a
             # SECRET_KEY is refused with a clear error, and no API may sit inside
-            # its prefix (checked from here on by load(), every save included).
+            # its prefix (checked from here on by load(), every save included; an
+            # init_app that fails leaves the entry, which checks nothing served).
             settings = ConsoleSettings.from_app(app)
             console = create_console(app, self, settings)
             self._reserved[app] = settings.prefix
         store = None
-        try:
-            if app.config.get("GRAVICORS_STORE"):
-                from .store.app import AppStore
+        if app.config.get("GRAVICORS_STORE"):
+            from .store.app import AppStore
 
-                store = AppStore.for_app(self, app)
-                try:
-                    raw = store.startup(raw)
-                    runtime = self._compile(raw, app)
-                except BaseException:
-                    store.close()
-                    raise
-            else:
+            store = AppStore.for_app(self, app)
+            try:
+                raw = store.startup(raw)
                 runtime = self._compile(raw, app)
-        except BaseException:
-            self._reserved.pop(app, None)
-            raise
+            except BaseException:
+                store.close()
+                raise
+        else:
+            runtime = self._compile(raw, app)
         middleware = CorsMiddleware(app.wsgi_app, runtime)
         # The bound method, not the instance: Flask calls app.wsgi_app on every
         # request, and calling an instance goes through type-slot dispatch (about

@@ -172,7 +172,7 @@ def open_cors_tab(page: Any, demo: Demo, api: str = "orders") -> None:
 
 
 def test_the_seeds_eight_steps(chromium: Any, browser_page: Any, demo: Demo, tmp_path: Path) -> None:
-    page, taken = browser_page, []
+    page, taken = browser_page, list[Path]()
     # The demo page at its second origin: the orders call is blocked.
     other_context = chromium.new_context()
     other = other_context.new_page()

@@ -125,13 +125,14 @@ def test_save(editor: Console) -> None:
     # Server-rendered, then asked again by the page until every worker runs it.
     assert re.search(r"Version 2: live on [01] of 1 workers", page)
     version = store.current()
-    assert (version.number, version.author, version.source, version.comment) == (2, "editor", "console", "second page")  # type: ignore[union-attr]
+    assert version is not None
+    assert (version.number, version.author, version.source, version.comment) == (2, "editor", "console", "second page")
     before = store.get(1).config
-    assert version.config["apis"][1] == before["apis"][1]  # type: ignore[union-attr]
+    assert version.config["apis"][1] == before["apis"][1]
     assert version.config["apis"][0] == {
         **before["apis"][0],
         "cors": {**before["apis"][0]["cors"], "allow_origin": [PAGE, OTHER]},
-    }  # type: ignore[union-attr]
+    }
     # The app runs it: the other origin is allowed now.
     response = editor.app.test_client().get("/orders/x", headers={"Origin": OTHER})
     assert response.headers["Access-Control-Allow-Origin"] == OTHER

@@ -68,7 +68,7 @@ def test_passwords_are_stored_as_scrypt_hashes(accounts: Accounts) -> None:
     accounts.create_user("alice", "editor", PASSWORD)
     with accounts.sql.engine.connect() as conn:
         stored = conn.scalar(select(schema.users.c.password_hash))
-    assert stored.startswith("scrypt:32768:8:1$") and PASSWORD not in stored
+    assert stored is not None and stored.startswith("scrypt:32768:8:1$") and PASSWORD not in stored
     assert accounts.authenticate("alice", PASSWORD).name == "alice"  # type: ignore[union-attr]
     for name, password in [
         ("alice", PASSWORD + "x"),
