@@ -69,6 +69,7 @@ def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
         full_env = {**os.environ, **env}
         # A config store of its own: the sample app seeds it from this env's config.
         full_env.setdefault("GRAVICORS_SAMPLE_STORE", f"sqlite:///{tmp_path}/store-{port}.db")
+        full_env.setdefault("GRAVICORS_SAMPLE_SECRET_KEY", f"ratelimit-test-key-{port}")
         full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         with open(log_path, "wb") as log_file:
             proc = subprocess.Popen(
