@@ -19,8 +19,9 @@ DEFAULTS = cors_form.stored_values({})
 def test_the_tabs_fields_are_the_seeds() -> None:
     assert cors_form.METHODS == ("GET", "DELETE", "PATCH", "POST", "PUT", "OPTIONS", "TRACE", "HEAD")
     loaded = load_config({"apis": [{"name": "a", "context_path": "/a"}]}, {})["apis"][0]["cors"]
-    # Every field of the cors block is on the tab, with the schema's default.
-    assert set(cors_form.FIELDS) == set(loaded) and DEFAULTS == loaded
+    # Every field of the tab is a field of the cors block, with the schema's default
+    # (fields the tab does not show, if any, are kept as written by every save).
+    assert set(cors_form.FIELDS) <= set(loaded) and DEFAULTS == {name: loaded[name] for name in cors_form.FIELDS}
 
 
 @pytest.mark.parametrize(
