@@ -495,3 +495,49 @@ def config_warnings(config: Mapping[str, Any], debug: bool) -> list[str]:
         if patterns:
             out.append(problem("gravicors.W007", f"{where}: {', '.join(map(repr, patterns))}"))
     return out
+
+
+# -- the console's prefix (GRAVICORS_CONSOLE_PREFIX) ----------------------------------
+
+
+def is_mount_prefix(prefix: Any) -> bool:
+    """Whether ``prefix`` can hold the console: a context path other than ``/``."""
+    return (
+        isinstance(prefix, str)
+        and prefix != "/"
+        and _CONTEXT_PATH_RE.fullmatch(prefix) is not None
+        and not {".", ".."} & set(prefix.split("/"))
+        and "\ufffd" not in prefix
+    )
+
+
+def check_reserved_prefix(raw: Any, prefix: str) -> Messages:
+    """APIs of ``raw`` (the config as given) whose context path is ``prefix`` or lies
+    under it: the console answers every path there, so the API would never see a
+    request (and the console's pages must never carry an API's CORS headers)."""
+    found: Messages = {}
+    apis = raw.get("apis") if isinstance(raw, Mapping) else None
+    if isinstance(apis, (list, tuple)):
+        for i, api in enumerate(apis):
+            path = api.get("context_path") if isinstance(api, Mapping) else None
+            if isinstance(path, str) and (path == prefix or path.startswith(prefix + "/")):
+                _add(found, ("apis", i, "context_path"), problem("gravicors.E090", f"{path!r} is inside {prefix!r}"))
+    return found
+
+
+def _as_messages(value: Any) -> Messages:
+    return dict(value) if isinstance(value, Mapping) else {"_schema": value if isinstance(value, list) else [value]}
+
+
+def merge_messages(first: Any, second: Messages) -> Messages:
+    """Two sets of marshmallow-shaped messages as one (lists joined, objects merged)."""
+    out = _as_messages(first)
+    for key, value in second.items():
+        mine = out.get(key)
+        if mine is None:
+            out[key] = value
+        elif isinstance(mine, list) and isinstance(value, list):
+            out[key] = [*mine, *value]
+        else:
+            out[key] = merge_messages(mine, _as_messages(value))
+    return out

@@ -145,6 +145,11 @@ RULES: dict[str, tuple[str, str]] = {
         "cannot be translated from a Gravitee definition",
         "remove it from the definition, or configure the equivalent in flask_gravicors by hand",
     ),
+    # The console (GRAVICORS_CONSOLE).
+    "gravicors.E090": (
+        "context path inside the console's prefix",
+        "the console answers every path under GRAVICORS_CONSOLE_PREFIX: move the API, or mount the console elsewhere",
+    ),
     # Warnings: logged once when a config takes effect, never refused.
     "gravicors.W001": (
         "CORS is enabled but never applied",

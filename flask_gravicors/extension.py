@@ -222,6 +222,8 @@ class GraviCORS:
         self._raw: weakref.WeakKeyDictionary[Flask, Any] = weakref.WeakKeyDictionary()
         # The config store of each app that has one (GRAVICORS_STORE).
         self._stores: weakref.WeakKeyDictionary[Flask, AppStore] = weakref.WeakKeyDictionary()
+        # The console's prefix of each app that mounts it: no API may lie inside.
+        self._reserved: weakref.WeakKeyDictionary[Flask, str] = weakref.WeakKeyDictionary()
         if app is not None:
             self.init_app(app)
 
@@ -244,10 +246,6 @@ class GraviCORS:
             self._security_types = collect_security_types(pm)
             self._pm = pm
 
-    def load(self, raw: Any) -> dict[str, Any]:
-        """Validate a config (dict, or path to a JSON file) against this instance's
-        plugins, as ``init_app`` does; raises :class:`ConfigError`."""
-        return load_config(raw, self.policies, self.security_types)
 
     def init_app(self, app: Flask) -> None:
         """Validate the config, install the WSGI layer and the plan and flow hooks.
@@ -264,10 +262,29 @@ class GraviCORS:
         watcher applies each new version. Also read then:
         ``GRAVICORS_STORE_WATCH`` (force the watcher on or off) and
         ``GRAVICORS_STORE_POLL_INTERVAL`` (seconds, default 0.25).
+
+        With ``app.config["GRAVICORS_CONSOLE"] = True`` (and a store, and
+        ``SECRET_KEY``) the console is mounted at ``GRAVICORS_CONSOLE_PREFIX``
+        (default ``/gravicors``), in front of the CORS layer; it also reads
+        ``GRAVICORS_CONSOLE_LIMITS_STORAGE``, ``GRAVICORS_CONSOLE_LOGIN_ATTEMPTS``,
+        ``GRAVICORS_CONSOLE_LOGIN_WINDOW`` and ``GRAVICORS_CONSOLE_SESSION_LIFETIME``
+        (see :mod:`flask_gravicors.console`). Raises
+        :class:`~flask_gravicors.console.ConsoleError` when it cannot be mounted.
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("flask_gravicors is already initialised on this app; call init_app once per app")
         raw = read_config({"apis": list(self._apis)} if self._apis is not None else app.config.get("GRAVICORS"))
+        console = None
+        if app.config.get("GRAVICORS_CONSOLE"):
+            from .console import ConsoleSettings, create_console
+
+            # Before anything is opened: a console without its extra, a store or a
+            # SECRET_KEY is refused with a clear error, and no API may sit inside
+            # its prefix (checked from here on by load(), every save included; an
+            # init_app that fails leaves the entry, which checks nothing served).
+            settings = ConsoleSettings.from_app(app)
+            console = create_console(app, self, settings)
+            self._reserved[app] = settings.prefix
         store = None
         if app.config.get("GRAVICORS_STORE"):
             from .store.app import AppStore
@@ -293,6 +310,11 @@ class GraviCORS:
         if store is not None:
             self._stores[app] = store
             store.start()
+        if console is not None:
+            from .console import mount
+
+            # In front of the CORS layer: the console's pages never reach it.
+            mount(app, console)
 
     def _app_for(self, app: Flask | None, what: str) -> Flask:
         """``app``, else the current app, else the only app this instance serves."""
@@ -370,8 +392,27 @@ class GraviCORS:
         """The compiled snapshot ``app`` runs now (``flask gravicors routes`` reads it)."""
         return self._middlewares[app].runtime
 
+    def load(self, raw: Any, app: Flask | None = None) -> dict[str, Any]:
+        """Validate ``raw`` exactly as ``init_app`` does for ``app``, and return the
+        loaded config: the schemas with this instance's policies and, when ``app``
+        mounts the console, no API inside its prefix (gravicors.E090). Every save to
+        ``app``'s store and ``flask gravicors check`` call this. Raises
+        :class:`ConfigError` naming every problem."""
+        prefix = self._reserved.get(app) if app is not None else None
+        if prefix is None:
+            return load_config(raw, self.policies, self.security_types)
+        raw = read_config(raw)
+        reserved = checks.check_reserved_prefix(raw, prefix)
+        try:
+            config = load_config(raw, self.policies, self.security_types)
+        except ConfigError as err:
+            raise ConfigError(checks.merge_messages(err.messages, reserved) if reserved else err.messages) from None
+        if reserved:
+            raise ConfigError(reserved)
+        return config
+
     def _compile(self, raw: Any, app: Flask) -> Runtime:
-        config = self.load(raw)
+        config = self.load(raw, app)
         ttl = app.config.get("GRAVICORS_DYNAMIC_ORIGINS_TTL", DEFAULT_TTL)
         if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl <= 86400:
             raise ConfigError(

@@ -1,10 +1,11 @@
 """The API origin of the demo: four APIs showing what flask_gravicors does.
 
-* ``orders``: explicit origins, credentials, an api-key plan (key ``demo-key``) and a
-  flow that rate-limits every request. *Run policies for preflight requests* is on:
-  the flow runs on valid preflights (they carry ``X-Rate-Limit-*``), the plan never
-  does (a browser sends no key on a preflight), so a keyless PUT's preflight passes
-  and the PUT itself gets a 401 the page can read.
+* ``orders``: one explicit origin (the page at 127.0.0.1; the console adds the
+  page's second origin, localhost), credentials, an api-key plan (key ``demo-key``)
+  and a flow that rate-limits every request. *Run policies for preflight requests*
+  is on: the flow runs on valid preflights (they carry ``X-Rate-Limit-*``), the plan
+  never does (a browser sends no key on a preflight), so a keyless PUT's preflight
+  passes and the PUT itself gets a 401 the page can read.
 * ``public``: ``*`` origin, the rate-limit policy (configured from the environment,
   so the same app runs under gunicorn with shared Redis counters).
 * ``events``: a Server-Sent Events stream on an ``sse`` entrypoint.
@@ -14,12 +15,14 @@
 The config lives in a SQLite config store in the instance folder
 (``instance/gravicors.db``; ``GRAVICORS_SAMPLE_STORE`` names another store): the
 first start saves the config below as version 1, and from then on the store's
-newest version runs (``flask --app sample_app.api gravicors history``).
+newest version runs (``flask --app sample_app.api gravicors history``). The console
+is mounted at ``/gravicors/`` (``python -m sample_app`` creates its demo user).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from typing import Any, Iterator
 
@@ -44,7 +47,7 @@ def sample_config() -> dict[str, Any]:
                 "entrypoints": ["http-proxy"],
                 "cors": {
                     "enabled": True,
-                    "allow_origin": PAGE_ORIGINS,
+                    "allow_origin": PAGE_ORIGINS[:1],
                     "allow_methods": ["GET", "POST", "PUT", "DELETE"],
                     "allow_headers": ["content-type", "x-gravitee-api-key"],
                     "allow_credentials": True,
@@ -113,10 +116,38 @@ def store_url(app: Flask) -> str:
     return "sqlite:///" + os.path.join(app.instance_path, "gravicors.db")
 
 
+def secret_key(app: Flask) -> str:
+    """``GRAVICORS_SAMPLE_SECRET_KEY``, else a random key kept in the instance folder
+    (made once, readable by its owner only), so every worker signs alike."""
+    given = os.environ.get("GRAVICORS_SAMPLE_SECRET_KEY")
+    if given:
+        return given
+    os.makedirs(app.instance_path, exist_ok=True)
+    path = os.path.join(app.instance_path, "secret_key")
+    if not os.path.exists(path):
+        # Written aside, then linked into place: of workers starting together, one
+        # key wins and every worker reads that one.
+        temporary = f"{path}.{os.getpid()}"
+        fd = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    with open(path, encoding="ascii") as handle:
+        return handle.read().strip()
+
+
 def create_app() -> Flask:
     app = Flask(__name__)
     app.config["GRAVICORS"] = sample_config()
     app.config["GRAVICORS_STORE"] = store_url(app)
+    # The console at /gravicors/ (users: `flask --app sample_app.api gravicors create-user`).
+    app.config["GRAVICORS_CONSOLE"] = True
+    app.config["SECRET_KEY"] = secret_key(app)
 
     @app.get("/orders")
     def list_orders() -> Any:

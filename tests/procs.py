@@ -83,3 +83,71 @@ class Gunicorn:
 
     def stop(self) -> None:
         stop_process(self.proc)
+
+
+REDIS_PASSWORD = "s3cret-pw"
+
+
+class RedisServer:
+    """A throwaway redis-server: no persistence, password set, stoppable mid-test."""
+
+    def __init__(self, binary: str, workdir: Path):
+        self.binary = binary
+        self.workdir = workdir
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://:{REDIS_PASSWORD}@127.0.0.1:{self.port}/0"
+
+    def client(self) -> Any:
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, password=REDIS_PASSWORD, socket_timeout=2, socket_connect_timeout=2)
+
+    def _pings(self) -> bool:
+        try:
+            with self.client() as c:
+                return bool(c.ping())
+        except Exception:
+            return False
+
+    def start(self) -> None:
+        assert self.proc is None or self.proc.poll() is not None
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--requirepass",
+                REDIS_PASSWORD,
+                "--dir",
+                str(self.workdir),
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(self.workdir / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._pings, START_TIMEOUT, f"redis-server on port {self.port}", self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+    def flush(self) -> None:
+        with self.client() as c:
+            c.flushall()
+
+    def keys(self) -> list[str]:
+        with self.client() as c:
+            return sorted(k.decode() for k in c.keys("*"))

@@ -449,8 +449,9 @@ def test_table_is_large_and_its_row_ids_unique() -> None:
 def test_every_error_rule_is_exercised_by_the_table() -> None:
     fired = {rule for _, _, expected in REFUSED for _, rule in expected}
     # E004 for an unreadable file is shown below; E080 (a Gravitee definition that
-    # cannot be translated) in tests/test_gravitee.py; every other error id has a row.
-    errors = {rule for rule in RULES if ".E" in rule} - {"gravicors.E080"}
+    # cannot be translated) in tests/test_gravitee.py; E090 needs a mounted console
+    # (its table is below, the console's tests mount one); every other error id has a row.
+    errors = {rule for rule in RULES if ".E" in rule} - {"gravicors.E080", "gravicors.E090"}
     assert errors - fired == set()
     assert fired <= set(RULES)
 
@@ -714,3 +715,45 @@ def test_placeholder_refusal_asks_about_the_environment() -> None:
         load_config(origins("$ALLOWED_ORIGIN"), POLICIES)
     assert "environment variable not substituted?" in str(caught.value)
     assert "'$ALLOWED_ORIGIN'" in str(caught.value)
+
+
+# -- the console's prefix ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prefix", "ok"),
+    [("/gravicors", True), ("/ops/console", True), ("/", False), ("", False), ("gravicors", False), ("/gravicors/", False),
+     ("/a//b", False), ("/a/../b", False), ("/a/./b", False), ("/a b", False), ("/a?b", False), ("/\ufffd", False), (None, False)],
+)
+def test_is_mount_prefix(prefix: Any, ok: bool) -> None:
+    assert checks.is_mount_prefix(prefix) is ok
+
+
+@pytest.mark.parametrize(
+    ("paths", "inside"),
+    [
+        (["/gravicors"], [0]),
+        (["/gravicors/x", "/orders", "/gravicors/a/b"], [0, 2]),
+        (["/", "/gravicorsx", "/gravi", "/x/gravicors", "/Gravicors"], []),
+        ([None, 3, "/gravicors"], [2]),
+    ],
+)
+def test_check_reserved_prefix(paths: list[Any], inside: list[int]) -> None:
+    raw = {"apis": [{"name": f"a{i}", "context_path": p} for i, p in enumerate(paths)]}
+    found = checks.check_reserved_prefix(raw, "/gravicors")
+    assert sorted(found.get("apis", {})) == inside
+    assert all(m["context_path"][0].startswith("gravicors.E090: ") for m in found.get("apis", {}).values())
+    assert checks.check_reserved_prefix({"apis": "nope"}, "/gravicors") == {} and checks.check_reserved_prefix([], "/g") == {}
+
+
+def test_merge_messages() -> None:
+    first = {"apis": {0: {"cors": {"allow_origin": {0: ["a"]}}}, 1: {"context_path": ["b"]}}, "_schema": ["s"]}
+    second = {"apis": {1: {"context_path": ["c"]}, 2: {"context_path": ["d"]}}}
+    assert checks.merge_messages(first, second) == {
+        "apis": {0: {"cors": {"allow_origin": {0: ["a"]}}}, 1: {"context_path": ["b", "c"]}, 2: {"context_path": ["d"]}},
+        "_schema": ["s"],
+    }
+    assert checks.merge_messages(["x"], {"apis": {0: {"context_path": ["d"]}}}) == {"_schema": ["x"], "apis": {0: {"context_path": ["d"]}}}
+    assert checks.merge_messages({"apis": ["not a list"]}, {"apis": {0: {"context_path": ["d"]}}}) == {
+        "apis": {"_schema": ["not a list"], 0: {"context_path": ["d"]}}
+    }

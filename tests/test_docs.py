@@ -221,3 +221,16 @@ def test_readme_samples_run() -> None:
     namespace = {}
     exec(kit_test, namespace)
     namespace["test_limit"](make_app)  # type: ignore[operator]
+
+
+def test_console_page_and_readme_show_the_walks_screenshots(site: Path) -> None:
+    """The eight screenshots tests/browser/test_console.py takes are the console
+    page's and the README's."""
+    shots = sorted(p.name for p in (DOCS / "_static" / "console").glob("*.png"))
+    assert len(shots) == 8
+    page = (site / "console.html").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for name in shots:
+        assert (site / "_images" / name).exists() and f"_images/{name}" in page, name
+        assert f"(docs/_static/console/{name})" in readme, name
+    assert "console" in text_of(site, "index.html")

@@ -9,7 +9,8 @@ from typing import Iterator
 import pytest
 from flask import Flask
 
-from sample_app.api import PAGE_ORIGINS, create_app, sample_config
+from sample_app.__main__ import DEMO_USER, demo_user
+from sample_app.api import PAGE_ORIGINS, create_app, sample_config, secret_key
 from sample_app.page import create_page_app
 
 PAGE = PAGE_ORIGINS[0]
@@ -17,8 +18,9 @@ PAGE = PAGE_ORIGINS[0]
 
 @pytest.fixture(autouse=True)
 def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The sample app keeps its config in a store: a fresh one per test.
+    # The sample app keeps its config in a store: a fresh one per test (and a key of its own).
     monkeypatch.setenv("GRAVICORS_SAMPLE_STORE", f"sqlite:///{tmp_path}/gravicors.db")
+    monkeypatch.setenv("GRAVICORS_SAMPLE_SECRET_KEY", "sample-test-key")
 
 
 @pytest.fixture
@@ -96,3 +98,37 @@ def test_config_lives_in_the_store(api: Flask) -> None:
     store = api.extensions["gravicors"].store_for(api)
     (version,) = store.history()
     assert (version.number, version.source, version.config) == (1, "init", sample_config())
+
+
+def test_the_console_and_its_demo_user(api: Flask) -> None:
+    """The console is at /gravicors/; the demo user is made with a random password,
+    a new one at each start (the old one stops working)."""
+    client = api.test_client()
+    assert client.get("/gravicors/login").status_code == 200
+    accounts = api.extensions["gravicors"].store_for(api).accounts
+    assert accounts.users() == []  # no default user
+    first = demo_user(api)
+    assert accounts.authenticate(DEMO_USER, first).role == "admin"
+    second = demo_user(api)
+    assert second != first and len(second) >= 16
+    assert accounts.authenticate(DEMO_USER, first) is None and accounts.authenticate(DEMO_USER, second) is not None
+
+
+def test_orders_allows_the_pages_first_origin_only(api: Flask) -> None:
+    """The page's second origin (localhost) is the one the console's walk adds."""
+    assert sample_config()["apis"][0]["cors"]["allow_origin"] == PAGE_ORIGINS[:1]
+    response = api.test_client().get("/orders?api-key=demo-key", headers={"Origin": PAGE_ORIGINS[1]})
+    assert response.status_code == 200 and "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_secret_key_is_made_once_and_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    monkeypatch.delenv("GRAVICORS_SAMPLE_SECRET_KEY")
+    app = SimpleNamespace(instance_path=str(tmp_path / "instance"))
+    key = secret_key(app)  # type: ignore[arg-type]
+    assert len(key) == 64 and secret_key(app) == key  # type: ignore[arg-type]
+    path = tmp_path / "instance" / "secret_key"
+    assert path.stat().st_mode & 0o777 == 0o600 and sorted(p.name for p in path.parent.iterdir()) == ["secret_key"]
+    monkeypatch.setenv("GRAVICORS_SAMPLE_SECRET_KEY", "given")
+    assert secret_key(app) == "given"  # type: ignore[arg-type]

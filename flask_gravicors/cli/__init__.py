@@ -49,5 +49,6 @@ from . import gravitee as _gravitee  # noqa: E402,F401
 from . import routes as _routes  # noqa: E402,F401
 from . import scaffold as _scaffold  # noqa: E402,F401
 from . import store as _store  # noqa: E402,F401
+from . import users as _users  # noqa: E402,F401
 
 __all__ = ["gravicors", "EXIT_OK", "EXIT_INVALID", "EXIT_CONFLICT", "EXIT_NOT_LIVE", "EXIT_UNAVAILABLE"]

@@ -36,9 +36,10 @@ def check(file: str | None) -> None:
                 raw, what = newest.config, f"version {newest.number}"
     else:
         raw = file
+        # With the app: exactly its init_app's check (its plugins, its console's prefix).
         ext = plugins_of(app)
     try:
-        ext.load(raw)
+        ext.load(raw, app)
     except ConfigError as err:
         echo_problems(err)
         sys.exit(EXIT_INVALID)

@@ -29,6 +29,11 @@ SOURCES = ("cli", "console", "api", "import", "init")
 MAX_AUTHOR = 200
 MAX_COMMENT = 2000
 
+#: The console's roles (:mod:`.accounts`), each allowed what the one before is and
+#: more: a viewer reads everything; an editor also saves and rolls back; an admin
+#: also manages users.
+ROLES = ("viewer", "editor", "admin")
+
 #: A worker whose last heartbeat is older than this many seconds is not live.
 LIVE_SECONDS = 10.0
 
@@ -123,6 +128,7 @@ def open_store(url: str, validate: Callable[[Any], Any], **options: Any) -> SqlS
 
 __all__ = [
     "SOURCES",
+    "ROLES",
     "LIVE_SECONDS",
     "StoreError",
     "SchemaError",

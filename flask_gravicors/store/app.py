@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from ..extension import GraviCORS
+    from .accounts import Accounts
     from .sql import SqlStore
     from .watcher import Watcher
 
@@ -123,10 +124,11 @@ class AppStore:
         ext_ref = weakref.ref(ext)
 
         def validate(raw: Any) -> Any:
-            live = ext_ref()
-            if live is None:
+            live, live_app = ext_ref(), app_ref()
+            if live is None or live_app is None:
                 raise RuntimeError("the GraviCORS of this store is gone")
-            return live.load(raw)
+            # Exactly the check init_app makes for this app.
+            return live.load(raw, live_app)
 
         def swap(raw: dict[str, Any]) -> None:
             live_app, live_ext = app_ref(), ext_ref()
@@ -356,6 +358,13 @@ class AppStore:
             comment=f"rollback to version {number}" if comment is None else comment,
             source=source,
         )
+
+    @property
+    def accounts(self) -> Accounts:
+        """The console's users and sessions in this store."""
+        from .accounts import Accounts
+
+        return Accounts(self.sql)
 
     def workers(self, max_age: float = LIVE_SECONDS) -> list[Worker]:
         """The live workers: seen within ``max_age`` seconds."""

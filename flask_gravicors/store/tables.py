@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import Column, Connection, Double, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Connection, Double, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -60,6 +60,33 @@ workers = Table(
 )
 
 
+#: The console's users (:mod:`flask_gravicors.store.accounts`): a scrypt hash of
+#: each password, never the password.
+users = Table(
+    "gravicors_users",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+)
+
+#: The console's server-side sessions. ``id`` is the SHA-256 of the token the
+#: session cookie carries: someone who reads this table gets no usable cookie.
+#: Logging out deletes the row, so a cookie saved before no longer works.
+sessions = Table(
+    "gravicors_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_name", String(200), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Index("gravicors_sessions_user", "user_name"),
+)
+
+
 @dataclass(frozen=True)
 class Step:
     """One schema step: ``upgrade`` runs inside the migration's transaction."""
@@ -82,4 +109,5 @@ def creating(*tables: Table) -> Callable[[Connection], None]:
 #: Every step, in order; numbers 1, 2, 3... without gaps.
 STEPS: list[Step] = [
     Step(1, "versions and workers", creating(versions, workers)),
+    Step(2, "console users and sessions", creating(users, sessions)),
 ]

@@ -25,6 +25,7 @@ from .fleetapp import config_for
 from .pgcluster import PgCluster
 
 ROOT = Path(__file__).resolve().parents[2]
+ALL_STEPS = [step.number for step in schema.STEPS]
 
 
 def validate(raw: Any) -> Any:
@@ -79,25 +80,26 @@ def in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
 def test_migrate_creates_the_tables_once(store_url: str) -> None:
     store = new_store(store_url)
     store.migrate()  # a second start changes nothing
-    assert store.schema_steps() == [1]
+    assert store.schema_steps() == ALL_STEPS
     names = set(inspect(store.engine).get_table_names())
-    assert {"gravicors_schema", "gravicors_versions", "gravicors_workers"} <= names
+    assert {"gravicors_schema", "gravicors_versions", "gravicors_workers", "gravicors_users", "gravicors_sessions"} <= names
 
 
 def test_adding_a_table_is_one_step(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The upgrade path: a store made with step 1 gains step 2's table at the next
-    start, keeps its versions, and applies the step once however many processes
-    start together."""
+    """The upgrade path: a store made with today's steps gains the next step's
+    table at the next start, keeps its versions, and applies the step once however
+    many processes start together."""
     old = new_store(store_url)
     old.seed(CONFIG)
     extra = Table("gravicors_test_extra", schema.metadata, Column("id", Integer, primary_key=True))
     try:
-        monkeypatch.setattr(schema, "STEPS", [*schema.STEPS, schema.Step(2, "an extra table", schema.creating(extra))])
+        step = schema.Step(len(ALL_STEPS) + 1, "an extra table", schema.creating(extra))
+        monkeypatch.setattr(schema, "STEPS", [*schema.STEPS, step])
         monkeypatch.setattr("flask_gravicors.store.sql.STEPS", schema.STEPS)
         stores = [open_store(store_url) for _ in range(4)]
         errors = [r for r in in_threads(4, lambda i: stores[i].migrate()) if r is not None]
         assert errors == []
-        assert old.schema_steps() == [1, 2]
+        assert old.schema_steps() == [*ALL_STEPS, step.number]
         assert "gravicors_test_extra" in inspect(old.engine).get_table_names()
         assert [v.number for v in old.history()] == [1]
     finally:
@@ -107,7 +109,7 @@ def test_adding_a_table_is_one_step(store_url: str, monkeypatch: pytest.MonkeyPa
 def test_concurrent_first_starts_create_the_schema_once(store_url: str) -> None:
     stores = [open_store(store_url) for _ in range(6)]
     assert in_threads(6, lambda i: stores[i].migrate()) == [None] * 6
-    assert stores[0].schema_steps() == [1]
+    assert stores[0].schema_steps() == ALL_STEPS
 
 
 def test_a_schema_from_a_newer_version_is_refused(store_url: str) -> None:

@@ -13,80 +13,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import pytest
-from procs import GUNICORN_EXTRA, START_TIMEOUT, Gunicorn, free_port, in_ci, stop_process, wait_until
+from procs import GUNICORN_EXTRA, START_TIMEOUT, Gunicorn, RedisServer, free_port, in_ci, stop_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-REDIS_PASSWORD = "s3cret-pw"
-
-
-class RedisServer:
-    """A throwaway redis-server: no persistence, password set, stoppable mid-test."""
-
-    def __init__(self, binary: str, workdir: Path):
-        self.binary = binary
-        self.workdir = workdir
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://:{REDIS_PASSWORD}@127.0.0.1:{self.port}/0"
-
-    def client(self) -> Any:
-        import redis
-
-        return redis.Redis(host="127.0.0.1", port=self.port, password=REDIS_PASSWORD, socket_timeout=2, socket_connect_timeout=2)
-
-    def _pings(self) -> bool:
-        try:
-            with self.client() as c:
-                return bool(c.ping())
-        except Exception:
-            return False
-
-    def start(self) -> None:
-        assert self.proc is None or self.proc.poll() is not None
-        self.proc = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--requirepass",
-                REDIS_PASSWORD,
-                "--dir",
-                str(self.workdir),
-                "--daemonize",
-                "no",
-                "--logfile",
-                str(self.workdir / "redis.log"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._pings, START_TIMEOUT, f"redis-server on port {self.port}", self.proc)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc)
-
-    def flush(self) -> None:
-        with self.client() as c:
-            c.flushall()
-
-    def keys(self) -> list[str]:
-        with self.client() as c:
-            return sorted(k.decode() for k in c.keys("*"))
-
 
 @pytest.fixture(scope="session")
 def redis_binary() -> str:
@@ -137,6 +69,7 @@ def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
         full_env = {**os.environ, **env}
         # A config store of its own: the sample app seeds it from this env's config.
         full_env.setdefault("GRAVICORS_SAMPLE_STORE", f"sqlite:///{tmp_path}/store-{port}.db")
+        full_env.setdefault("GRAVICORS_SAMPLE_SECRET_KEY", f"ratelimit-test-key-{port}")
         full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         with open(log_path, "wb") as log_file:
             proc = subprocess.Popen(

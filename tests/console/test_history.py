@@ -1,0 +1,78 @@
+"""flask_gravicors.console.history: every version with author, time, source and
+comment, a readable diff, and "Roll back to this version" for editors."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from .conftest import OTHER, PAGE, Console, config, store_of
+
+
+def saved_twice(app: Flask) -> None:
+    store = store_of(app)
+    second = config(allow_origin=[PAGE, OTHER])
+    store.save(second, author="alice", comment="second page", source="cli")
+    third = config(allow_origin=[PAGE, OTHER], max_age=600)
+    third["apis"].pop()  # the websocket API removed
+    store.save(third, author="bob", source="api")
+
+
+def test_the_list(app: Flask) -> None:
+    saved_twice(app)
+    viewer = Console(app)
+    viewer.login("viewer")
+    page = viewer.text(viewer.get("/history"))
+    rows = re.findall(r"Version (\d) (?:newest )?(\S+) (\S+) (\S+) (\S+)", page)
+    assert [(n, author, source) for n, _, author, source, _ in rows] == [
+        ("3", "bob", "api"),
+        ("2", "alice", "cli"),
+        ("1", "init", "init"),
+    ]
+    assert re.search(r"Version 3 newest \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ bob api orders, ws", page)
+    assert "alice cli orders second page" in page
+
+
+def test_a_versions_diff(app: Flask) -> None:
+    saved_twice(app)
+    viewer = Console(app)
+    viewer.login("viewer")
+    page = viewer.text(viewer.get("/history/3"))
+    assert "Changes from version 2" in page
+    assert "orders cors.max_age – 600" in page
+    assert "ws the whole API" in page and "removed" in page
+    first = viewer.text(viewer.get("/history/1"))
+    assert "Its config" in first and "orders the whole API –" in first
+    assert "Roll back to this version" not in page  # a viewer reads only
+    assert viewer.get("/history/9").status_code == 404
+
+
+def test_rollback(app: Flask) -> None:
+    saved_twice(app)
+    editor = Console(app)
+    editor.login("editor")
+    html = editor.get("/history/1").text
+    assert "Roll back to this version" in html and 'name="expected_version" value="3"' in html
+    response = editor.post("/history/1/rollback", {"expected_version": "3"})
+    assert response.status_code == 302 and response.headers["Location"] == "/gravicors/history?saved=4"
+    page = editor.text(editor.get("/history?saved=4"))
+    assert "Configuration successfully saved! Version 4 holds the config of version 1." in page
+    assert re.search(r"Version 4: live on \d of 1 workers", page)
+    store = store_of(app)
+    newest = store.current()
+    assert (newest.number, newest.author, newest.source, newest.comment) == (4, "editor", "console", "rollback to version 1")  # type: ignore[union-attr]
+    assert newest.config == store.get(1).config  # type: ignore[union-attr]
+    # The newest version has no rollback button of its own.
+    assert "Roll back to this version" not in editor.get("/history/4").text
+
+
+def test_a_rollback_based_on_an_old_page_is_refused(app: Flask) -> None:
+    editor = Console(app)
+    editor.login("editor")
+    editor.get("/history/1")
+    saved_twice(app)  # someone saved meanwhile
+    response = editor.post("/history/1/rollback", {"expected_version": "1"})
+    assert response.headers["Location"] == "/gravicors/history/1"
+    assert "Nothing was rolled back: version 3 was saved (by bob)" in editor.text(editor.get("/history/1"))
+    assert store_of(app).current().number == 3  # type: ignore[union-attr]
