@@ -145,6 +145,15 @@ RULES: dict[str, tuple[str, str]] = {
         "cannot be translated from a Gravitee definition",
         "remove it from the definition, or configure the equivalent in flask_gravicors by hand",
     ),
+    # App settings (app.config keys besides GRAVICORS).
+    "gravicors.E090": (
+        "GRAVICORS_METRICS_PATH cannot serve the metrics",
+        "give an absolute path, such as /metrics, that no API's context path covers",
+    ),
+    "gravicors.E091": (
+        "GRAVICORS_METRICS is on but prometheus_client cannot be imported",
+        "install the metrics extra: pip install 'flask-gravicors[metrics]'",
+    ),
     # Warnings: logged once when a config takes effect, never refused.
     "gravicors.W001": (
         "CORS is enabled but never applied",
@@ -174,6 +183,15 @@ RULES: dict[str, tuple[str, str]] = {
     "gravicors.W011": (
         "dynamic_origins is on but no plugin decides origins",
         "register a plugin implementing gravicors_origin_allowed; until then only allow_origin applies",
+    ),
+    "gravicors.W012": (
+        "GRAVICORS_DEBUG is on while app.debug is off",
+        "turn it off in production: refused values go to the log and into refused preflights' answers",
+    ),
+    "gravicors.W013": (
+        "GRAVICORS_METRICS under gunicorn without a shared metrics directory",
+        "each worker counts alone and a scrape sees one of them: start the server with PROMETHEUS_MULTIPROC_DIR "
+        "(or GRAVICORS_METRICS_DIR) naming an empty directory, e.g. PROMETHEUS_MULTIPROC_DIR=$(mktemp -d) gunicorn ...",
     ),
 }
 
