@@ -481,7 +481,8 @@ class _Evaluation:
             return "no Access-Control-Request-Headers (only CORS-safelisted headers)"
         if rules.any_header:
             return "allow_headers holds '*' (answered with the names requested)"
-        return f"{', '.join(request.names)} in allow_headers"
+        listed = ", ".join(repr(name) for name in request.names)
+        return f"{listed} {'is' if len(request.names) == 1 else 'are'} in allow_headers"
 
     def browser_refused(self, blocked: browser.Blocked, where: str) -> tuple[str, Any]:
         name = {"allow-origin": "origin", "private-network": "private_network"}.get(blocked.check, blocked.check)
@@ -507,6 +508,8 @@ class _Evaluation:
             if CORS_ENTRYPOINTS.isdisjoint(self.entrypoints):
                 self.change("entrypoints", "+=", ["http-proxy"])
         elif check == "origin":
+            if request.origin != "null" and not sendable(request.origin):
+                return False  # no browser sends it: no list should hold it
             self.change("cors.allow_origin", "+=", [request.origin])
         elif check == "method":
             self.change("cors.allow_methods", "+=", [request.method])
@@ -520,7 +523,10 @@ class _Evaluation:
             self.change("cors.allow_credentials", "=", True)
         else:
             return False
-        self.rules = CorsRules(self.cors, self.entrypoints, self.api.cors.dynamic)
+        try:
+            self.rules = CorsRules(self.cors, self.entrypoints, self.api.cors.dynamic)
+        except Exception:  # noqa: BLE001 - a value the config checks refuse (named in the change's trips)
+            return False
         return True
 
     def change(self, path: str, op: str, value: Any) -> None:
@@ -631,9 +637,10 @@ def _as_written(written: Mapping[str, Any] | None, path: str) -> str:
     cors = written.get("cors")
     key = path.split(".", 1)[1]
     if isinstance(cors, Mapping) and key not in cors:
-        for theirs, ours in GRAVITEE_NAMES.items():
-            if ours == key and theirs in cors:
-                return f"cors.{theirs}"
+        theirs = next((t for t, ours in GRAVITEE_NAMES.items() if ours == key), None)
+        # Gravitee's name when the block has it, or is written in Gravitee's names.
+        if theirs is not None and (theirs in cors or not GRAVITEE_NAMES.keys().isdisjoint(cors)):
+            return f"cors.{theirs}"
     return path
 
 
@@ -666,17 +673,18 @@ def _problems(raw: Any, validate: Callable[[Any], Any] | None) -> list[Problem]:
 def _text(report: Report) -> list[str]:
     who = f"{report.method} {report.path} from {report.origin}"
     if report.credentials:
-        who += " with credentials"
+        who += ", with credentials"
     lines = [who]
     if report.api is None:
         lines.append(f"API: none owns {report.path}: CORS does not apply")
     else:
         state = "CORS applies" if report.cors_active else "CORS does not apply"
-        lines.append(f"API: {report.api} ({report.binding}): {state}")
+        lines.append(f"API: {report.api} ({report.binding}); {state}")
     pre = report.preflight
     if pre.needed:
-        lines.append("Preflight: yes: " + "; ".join(pre.reasons))
-        lines.append("  sends OPTIONS " + report.path + " with " + ", ".join(f"{k}: {v}" for k, v in pre.sends))
+        lines.append("Preflight: sent, because")
+        lines.extend(f"  - {reason}" for reason in pre.reasons)
+        lines.append(f"  OPTIONS {report.path} with " + ", ".join(f"{k}: {v}" for k, v in pre.sends))
         if pre.status is not None:
             refused = next((c.name for c in report.checks if c.status == "fail" and not c.after_fixes), None)
             lines.append(f"  answered {pre.status}" + (f" (refused: {refused})" if pre.status != 200 and refused else ""))

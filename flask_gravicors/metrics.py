@@ -133,8 +133,10 @@ class _File:
         raise RuntimeError(f"prometheus_client wrote no entry for {key!r} in {self.path}")
 
     def close(self) -> None:
-        self._dict.close()
-        os.close(self._fd)
+        if self._fd >= 0:
+            self._dict.close()
+            os.close(self._fd)
+            self._fd = -1
 
 
 _serial = iter(range(1, 1 << 62))
@@ -151,9 +153,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _remove_private(directory: str, owner: int) -> None:
-    if os.getpid() == owner:  # never from a forked child: the directory is its parent's
-        shutil.rmtree(directory, ignore_errors=True)
+def _release(files: list[_File], private: str | None, owner: int) -> None:
+    """Close a :class:`Metrics`' files, and remove its private directory (never from
+    a forked child: the directory is its parent's)."""
+    for file in files:
+        file.close()
+    files.clear()
+    if private is not None and os.getpid() == owner:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 class Metrics:
@@ -169,13 +176,16 @@ class Metrics:
         self.private = directory is None
         if directory is None:
             directory = tempfile.mkdtemp(prefix="gravicors-metrics-")
-            weakref.finalize(self, _remove_private, directory, os.getpid())
         elif not os.path.isdir(directory):
             raise ValueError(f"metrics directory {directory!r} does not exist")
         self.directory = directory
         self._serial = next(_serial)
         self._lock = threading.Lock()
         self._counts: dict[tuple[Metric, tuple[str, ...]], Count] = {}
+        #: The files this process writes (closed, and a private directory removed,
+        #: when these metrics are collected or the process exits).
+        self._files: list[_File] = []
+        weakref.finalize(self, _release, self._files, directory if self.private else None, os.getpid())
         self._open()
         self._registry = CollectorRegistry()
         MultiProcessCollector(self._registry, path=directory)
@@ -185,8 +195,11 @@ class Metrics:
         return os.path.join(self.directory, f"{kind}_gravicors-{os.getpid()}-{self._serial}.db")
 
     def _open(self) -> None:
+        for file in self._files:
+            file.close()
         self._counters = _File(self._name("counter"))
         self._gauges = _File(self._name(f"gauge_{GAUGE_MODE}"))
+        self._files[:] = [self._counters, self._gauges]
 
     def _slot(self, metric: Metric, values: tuple[str, ...]) -> tuple[Any, int]:
         name, labels, help_text = metric
@@ -253,8 +266,6 @@ class Metrics:
         """In a forked child: count in files of its own from now on (the parent's
         files keep what the parent counted); every counter starts at 0 here."""
         self._lock = threading.Lock()
-        for file in (self._counters, self._gauges):
-            file.close()
         self._open()
         for (metric, values), count in self._counts.items():
             kept = count.value if metric is CONFIG_VERSION else 0.0
