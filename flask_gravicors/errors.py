@@ -151,8 +151,9 @@ RULES: dict[str, tuple[str, str]] = {
         "give an absolute path, such as /metrics, that no API's context path covers",
     ),
     "gravicors.E091": (
-        "GRAVICORS_METRICS is on but prometheus_client cannot be imported",
-        "install the metrics extra: pip install 'flask-gravicors[metrics]'",
+        "GRAVICORS_METRICS is on but cannot count here",
+        "install the metrics extra: pip install 'flask-gravicors[metrics]'; and run a Python with the GIL (counts "
+        "are not locked: the free-threaded build could lose some)",
     ),
     # Warnings: logged once when a config takes effect, never refused.
     "gravicors.W001": (

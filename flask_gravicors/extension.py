@@ -511,6 +511,9 @@ def _metrics(app: Flask) -> Metrics | None:
     directory = app.config.get("GRAVICORS_METRICS_DIR") or os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
     if directory is not None and (not isinstance(directory, str) or not os.path.isdir(directory)):
         raise ConfigError({"GRAVICORS_METRICS_DIR": [problem("gravicors.E003", f"{directory!r}: an existing directory")]})
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        # Counting relies on the GIL (metrics.Count).
+        raise ConfigError({"GRAVICORS_METRICS": [problem("gravicors.E091", "this Python runs without the GIL")]})
     try:
         from .metrics import Metrics
     except ImportError as err:

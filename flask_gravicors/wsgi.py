@@ -316,8 +316,9 @@ class CorsMiddleware:
         if seen is not None and "HTTP_UPGRADE" not in environ and environ.get("REQUEST_METHOD") != "OPTIONS":
             chain, added, count = seen
             if count is not None:
-                # Metrics on: one float added in shared memory.
-                count.inc()
+                # Metrics on: one float added in shared memory (Count.inc, inlined:
+                # a call costs about a third of it).
+                count.view[count.index] += 1.0
             if chain is not None:
                 # The Flask hooks run this API's plans and flows (extension._before_request).
                 environ[REQUEST_KEY] = RequestState(chain)

@@ -353,3 +353,53 @@ def test_gunicorn_four_workers_scrapes_add_up(gunicorn: Any, preload: bool) -> N
         assert status == 200
         assert scrape(text) == expected
         assert scrape(text, "gravicors_policy_answers") == {("orders", "test-full", "429"): 25.0}
+
+
+def test_threads_never_lose_a_count() -> None:
+    """Counts take no lock (metrics.Count): threads switching every microsecond,
+    through the method and through the inlined statement of the WSGI layer's fast
+    path, lose nothing."""
+    import threading
+
+    from flask_gravicors.metrics import Metrics
+
+    metrics = Metrics()
+    count = metrics.requests("a", "actual", "allowed")
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        def work(inline: bool) -> None:
+            for _ in range(50_000):
+                if inline:
+                    count.view[count.index] += 1.0
+                else:
+                    count.inc()
+
+        threads = [threading.Thread(target=work, args=(i % 2 == 0,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert count.value == 8 * 50_000
+    assert scrape(metrics.exposition()[0].decode()) == {("a", "actual", "allowed", ""): 400_000.0}
+
+
+def test_a_gone_process_leaves_the_version_gauge(tmp_path: Path) -> None:
+    from flask_gravicors.metrics import Metrics
+
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    metrics = Metrics(str(directory))
+    metrics.config_version(5)
+    # A worker that ran version 3 and is gone (its pid no longer exists).
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(done.stdout)
+    other = Metrics(str(directory))
+    other.config_version(3)
+    gone = directory / f"gauge_livemin_gravicors-{dead}-1.db"
+    os.rename(other._gauges.path, gone)
+    assert gone.exists()
+    assert scrape(metrics.exposition()[0].decode(), "gravicors_config_version") == {(): 5.0}
+    assert not gone.exists()
