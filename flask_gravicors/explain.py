@@ -103,7 +103,7 @@ class Preflight:
 
     needed: bool
     reasons: tuple[str, ...] = ()
-    #: The request headers of the preflight (Origin, Access-Control-Request-*).
+    #: The request headers of the preflight (Origin and the Access-Control-Request headers).
     sends: tuple[tuple[str, str], ...] = ()
     #: The answer's status under the running config (None: no preflight, or the
     #: path is outside every API: the app's own answer).

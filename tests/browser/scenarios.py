@@ -14,6 +14,10 @@ Chromium resolves them to loopback). ``{id}`` in expected values is the row's id
 
 Verdicts follow the Fetch standard's CORS protocol as Chromium implements it; the
 rules of the extension are those of issue 2 (see ``/work/shared/REFERENCE.md``).
+
+:class:`Origins` fills the templates and :func:`api_config` makes a row's API: the
+browser suite's fixtures and ``tests/test_explain.py`` (which checks explain against
+every row) both build the rows' APIs with them.
 """
 
 from __future__ import annotations
