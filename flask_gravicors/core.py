@@ -440,9 +440,10 @@ class Runtime:
         #: By (PATH_INFO[:key_length], Origin) of an actual request seen before: (the
         #: API when it has policies, else None; the headers the response gets, or
         #: None when the response is not touched: no API owns the path, or its CORS
-        #: is off; what it counts under, None when metrics are off). The WSGI layer's fast path: one lookup instead of resolve +
-        #: CorsRules.actual_added, for every path under an API, not only for the
-        #: paths seen before. Filled by :meth:`remember`, bounded.
+        #: is off; what it counts under, None when metrics are off). The WSGI
+        #: layer's fast path: one lookup instead of resolve + CorsRules.actual_added,
+        #: for every path under an API, not only for the paths seen before. Filled
+        #: by :meth:`remember`, bounded.
         self.seen: dict[tuple[str, str | None], tuple[CompiledApi | None, Headers | None, Any]] = {}
         #: The entries of :attr:`seen` made from a run-time origin decision, with
         #: their expiry; :attr:`expires` is the earliest (None: there is none), on

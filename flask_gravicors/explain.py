@@ -164,38 +164,50 @@ class Report:
         return "\n".join(_text(self))
 
 
+@dataclass(frozen=True)
+class BrowserRequest:
+    """One cross-origin request a page's script makes: what :func:`explain` explains.
+
+    ``url``: a full URL or a path (the path and query matter; the host only routes
+    a blueprint-bound API as Flask would). ``origin``: the page's origin, as the
+    browser sends it. ``method``: as the script writes it. ``headers``: the request
+    headers the script sets, as names, ``"Name: value"`` strings or a mapping (a
+    name without a value is not CORS-safelisted unless it is ``Accept``);
+    ``content_type``: the ``Content-Type`` value, if any. ``credentials``:
+    ``credentials: "include"``. ``private_network``: the request goes to a more
+    private network (Chromium's Private Network Access).
+    """
+
+    url: str
+    origin: str
+    method: str = "GET"
+    headers: Iterable[str] | Mapping[str, str] = ()
+    credentials: bool = False
+    private_network: bool = False
+    content_type: str | None = None
+
+
 def explain(
     runtime: Runtime,
-    url: str,
+    request: BrowserRequest,
     *,
-    origin: str,
-    method: str = "GET",
-    headers: Iterable[str] | Mapping[str, str] = (),
-    credentials: bool = False,
-    private_network: bool = False,
-    content_type: str | None = None,
     config: Mapping[str, Any] | None = None,
     validate: Callable[[Any], Any] | None = None,
 ) -> Report:
-    """Explain a cross-origin request a page at ``origin`` makes to ``url``.
-
-    ``url``: a full URL or a path (the path and query matter; the host only routes
-    a blueprint-bound API as Flask would). ``method``: as the script writes it.
-    ``headers``: the request headers the script sets, as names, ``"Name: value"``
-    strings or a mapping (a name without a value is not CORS-safelisted unless it
-    is ``Accept``); ``content_type``: the ``Content-Type`` value, if any.
-    ``credentials``: ``credentials: "include"``. ``private_network``: the request
-    goes to a more private network (Chromium's Private Network Access).
+    """What a browser does with ``request``, decided by ``runtime`` (the compiled
+    config an app runs: ``GraviCORS.runtime_for(app)``), and why.
 
     ``config``: the raw config ``runtime`` was compiled from (``GraviCORS.running_config``),
     to write each change at the path as written (camelCase names included);
     ``validate``: the app's ``GraviCORS.load``, to find the refusal rules each
     change trips. Without them the changes use the loaded names and name no rule.
+    Raises ``ValueError`` for a header name that is not an HTTP token.
     """
-    sent_headers = _headers(headers, content_type)
+    url, origin, credentials, private_network = request.url, request.origin, request.credentials, request.private_network
+    sent_headers = _headers(request.headers, request.content_type)
     ignored = tuple(sorted(name for name in sent_headers if browser.is_forbidden_request_header(name)))
     script_headers = {name: value for name, value in sent_headers.items() if name not in ignored}
-    sent_method = browser.normalize_method(method)
+    sent_method = browser.normalize_method(request.method)
     reasons = tuple(browser.preflight_reasons(sent_method, script_headers, private_network))
     names = browser.unsafe_request_headers(script_headers)
     path_info, path, environ = _environ(url, origin)
@@ -242,17 +254,22 @@ def explain(
             changes=(),
             notes=(*notes, "bind an API to this path (a context path that covers it, or its blueprint) to apply CORS"),
         )
-    request = _Request(origin, sent_method, names, credentials, private_network, reasons)
-    verdict = _Evaluation(api, request).run()
+    facts = _Request(origin, sent_method, names, credentials, private_network, reasons)
+    verdict = _Evaluation(api, facts).run()
     rel = api.relative_path(path)
     runs = _actual_runs(api, rel, sent_method)
     preflight = Preflight(
-        bool(reasons), reasons, sends, _preflight_status(api, request) if reasons else None, _preflight_runs(api, rel)
+        bool(reasons), reasons, sends, _preflight_status(api, facts) if reasons else None, _preflight_runs(api, rel)
     )
     if preflight.runs and verdict.allowed:
         notes.append(
             "on a valid preflight these steps run before the 200 answer: one that answers with a status outside "
             "200-299 (a rate limit's 429) fails the preflight, and the browser blocks the request"
+        )
+    if reasons and api.plans:
+        notes.append(
+            "plans never run on the preflight (a browser sends no credentials there: Gravitee's security skip); "
+            "they run on the actual request"
         )
     if reasons and api.failed_preflight_chain and not verdict.first_allowed:
         notes.append("the platform flows run on the refused preflight too, before its answer")
@@ -718,4 +735,4 @@ def _text(report: Report) -> list[str]:
     return lines
 
 
-__all__ = ["explain", "Report", "Check", "Change", "Preflight", "CHECKS"]
+__all__ = ["explain", "BrowserRequest", "Report", "Check", "Change", "Preflight", "CHECKS"]

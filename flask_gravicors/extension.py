@@ -25,7 +25,7 @@ from .templates import Failure, render
 from .wsgi import ACTUAL, FAILED_PREFLIGHT, REQUEST_KEY, CorsMiddleware, RequestState
 
 if TYPE_CHECKING:
-    from .explain import Report
+    from .explain import BrowserRequest, Report
     from .metrics import Metrics
     from .store import Version
     from .store.app import AppStore
@@ -412,24 +412,13 @@ class GraviCORS:
         """The metrics of ``app``; ``None`` unless ``GRAVICORS_METRICS`` is on."""
         return self._metrics.get(app)
 
-    def explain(
-        self,
-        url: str,
-        *,
-        origin: str,
-        method: str = "GET",
-        headers: Iterable[str] | Mapping[str, str] = (),
-        credentials: bool = False,
-        private_network: bool = False,
-        content_type: str | None = None,
-        config: Any = None,
-        app: Flask | None = None,
-    ) -> Report:
-        """What a browser does with a cross-origin request from ``origin`` to ``url``,
-        and why (:func:`flask_gravicors.explain.explain`), decided by the same code
-        the request path runs: against the config ``app`` runs, or against
-        ``config`` (validated and compiled here, not applied: the console's *Try
-        it* on a form not yet saved). Raises :class:`ConfigError` for a bad ``config``.
+    def explain(self, request: BrowserRequest, *, config: Any = None, app: Flask | None = None) -> Report:
+        """What a browser does with ``request`` (a
+        :class:`~flask_gravicors.explain.BrowserRequest`), and why
+        (:func:`flask_gravicors.explain.explain`), decided by the same code the
+        request path runs: against the config ``app`` runs, or against ``config``
+        (validated and compiled here, not applied: the console's *Try it* on a form
+        not yet saved). Raises :class:`ConfigError` for a bad ``config``.
         """
         from .explain import explain
 
@@ -439,18 +428,7 @@ class GraviCORS:
         else:
             raw = read_config(config)
             runtime = self._runtime(self.load(raw), app)
-        return explain(
-            runtime,
-            url,
-            origin=origin,
-            method=method,
-            headers=headers,
-            credentials=credentials,
-            private_network=private_network,
-            content_type=content_type,
-            config=raw,
-            validate=self.load,
-        )
+        return explain(runtime, request, config=raw, validate=self.load)
 
     def _runtime(self, config: Mapping[str, Any], app: Flask) -> Runtime:
         """A loaded config compiled for ``app``: its plugins, its origin hook."""
@@ -506,7 +484,8 @@ def _metrics(app: Flask) -> Metrics | None:
     if not _flag(app, "GRAVICORS_METRICS"):
         return None
     path = app.config.get("GRAVICORS_METRICS_PATH", "/metrics")
-    if not isinstance(path, str) or not path.startswith("/") or not path.isprintable() or any(c in path for c in " ?#"):
+    usable = isinstance(path, str) and path.startswith("/") and path.isascii() and path.isprintable()
+    if not usable or any(c in path for c in " ?#"):
         raise ConfigError({"GRAVICORS_METRICS_PATH": [problem("gravicors.E090", f"{path!r}: an absolute path such as /metrics")]})
     directory = app.config.get("GRAVICORS_METRICS_DIR") or os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
     if directory is not None and (not isinstance(directory, str) or not os.path.isdir(directory)):

@@ -14,6 +14,7 @@ from flask import Flask
 
 from conftest import make_app
 from flask_gravicors.cli import EXIT_BLOCKED, EXIT_OK, gravicors
+from flask_gravicors.explain import BrowserRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 O = "https://shop.example.com"
@@ -61,9 +62,8 @@ def test_json_is_the_same_report() -> None:
     args = ["/orders/1", "--origin", "https://evil.test", "--method", "PATCH", "--header", "X-Trace"]
     result = run(app, *args, "--json")
     assert result.exit_code == EXIT_BLOCKED
-    report = app.extensions["gravicors"].explain(
-        "/orders/1", origin="https://evil.test", method="PATCH", headers=["X-Trace"], app=app
-    )
+    asked = BrowserRequest("/orders/1", "https://evil.test", method="PATCH", headers=["X-Trace"])
+    report = app.extensions["gravicors"].explain(asked, app=app)
     assert json.loads(result.stdout) == json.loads(report.to_json())
     data = json.loads(result.stdout)
     assert data["allowed"] is False and [c["path"] for c in data["changes"]] == [

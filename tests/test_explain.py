@@ -32,7 +32,7 @@ from conftest import make_app as wsgi_app
 from flask_gravicors import ConfigError, GraviCORS
 from flask_gravicors.browser import is_forbidden_request_header
 from flask_gravicors.core import parse_request_headers
-from flask_gravicors.explain import Change, Report
+from flask_gravicors.explain import BrowserRequest, Change, Report
 from flask_gravicors.testing import Outcome, fetch
 from flask_gravicors.testing import make_app as kit_app
 
@@ -76,31 +76,30 @@ def _modes(ask: Ask) -> list[Ask]:
     return [ask, Ask(**{**ask.__dict__, "id": ask.id + " (credentials)", "credentials": True})]
 
 
-def _as_request(headers: dict[str, str], method: str) -> tuple[str, dict[str, str], bool] | None:
-    """A raw request's headers as what a script does: a preflight's method and
-    header names, or the actual request's; None when no script sends it."""
+def _raw_rows(id: str, build: Callable[[dict[str, Any]], Flask], api: dict[str, Any], path: str, method: str,
+              headers: dict[str, str]) -> list[Ask]:
+    """A row written as a raw request (a preflight's, or an actual request's headers)
+    as what a script does, in both credentials modes; none when no script sends it."""
     if "Origin" not in headers or "Upgrade" in headers:
-        return None  # no cross-origin read; a WebSocket handshake is no fetch()
+        return []  # no cross-origin read; a WebSocket handshake is no fetch()
+    pna = False
     if method == "OPTIONS" and "Access-Control-Request-Method" in headers:
         names = parse_request_headers(headers.get("Access-Control-Request-Headers", ""))
         if names is None:
-            return None
+            return []
         pna = headers.get("Access-Control-Request-Private-Network") == "true"
-        return headers["Access-Control-Request-Method"], {name: "x" for name in sorted(names)}, pna
-    # A script cannot set the forbidden ones (Origin, Access-Control-Request-*...).
-    return method, {k: v for k, v in headers.items() if not is_forbidden_request_header(k)}, False
+        method, sent = headers["Access-Control-Request-Method"], {name: "x" for name in sorted(names)}
+    else:
+        # A script cannot set the forbidden ones (Origin, Access-Control-Request-*...).
+        sent = {k: v for k, v in headers.items() if not is_forbidden_request_header(k)}
+    return _modes(Ask(id, build, {"apis": [api]}, path, headers["Origin"], method, sent, private_network=pna))
 
 
 def wsgi_rows() -> list[Ask]:
     out = []
     for row in test_wsgi.ROWS:
-        request = _as_request(row.headers, row.method)
-        if request is None:
-            continue
-        method, headers, pna = request
         api = {"name": "orders", "context_path": "/orders", "entrypoints": row.entrypoints, "cors": row.cors, "policies": row.policies}
-        out += _modes(Ask(f"wsgi: {row.id}", lambda c: wsgi_app(c["apis"]), {"apis": [api]}, row.path, row.headers["Origin"],
-                          method, headers, private_network=pna))
+        out += _raw_rows(f"wsgi: {row.id}", lambda c: wsgi_app(c["apis"]), api, row.path, row.method, row.headers)
     return out
 
 
@@ -120,11 +119,6 @@ def core_rows() -> list[Ask]:
 def gravitee_rows() -> list[Ask]:
     out = []
     for case in test_gravitee_cases.CASES:
-        request = _as_request(case.headers, case.method)
-        if request is None:
-            continue
-        method, headers, pna = request
-        api = {"name": "api", "context_path": "/test", "cors": case.cors, **case.api}
 
         def build(config: dict[str, Any]) -> Flask:
             fields = {k: v for k, v in config["apis"][0].items() if k not in ("name", "context_path", "cors")}
@@ -132,8 +126,8 @@ def gravitee_rows() -> list[Ask]:
                 test_gravitee_cases.Case("explain", config["apis"][0]["cors"], "GET", {}, 200, api=fields)
             )
 
-        out += _modes(Ask(f"gravitee: {case.source}", build, {"apis": [api]}, "/test/my_team", case.headers["Origin"], method,
-                          headers, private_network=pna))
+        api = {"name": "api", "context_path": "/test", "cors": case.cors, **case.api}
+        out += _raw_rows(f"gravitee: {case.source}", build, api, "/test/my_team", case.method, case.headers)
     return out
 
 
@@ -191,8 +185,8 @@ def real(ask: Ask, app: Flask) -> Outcome:
 
 def explained(ask: Ask, app: Flask) -> Report:
     ext: GraviCORS = app.extensions["gravicors"]
-    return ext.explain(ask.url, origin=ask.origin, method=ask.method, headers=ask.headers, credentials=ask.credentials,
-                       private_network=ask.private_network, app=app)
+    request = BrowserRequest(ask.url, ask.origin, ask.method, ask.headers, ask.credentials, ask.private_network)
+    return ext.explain(request, app=app)
 
 
 def apply(config: dict[str, Any], change: Change) -> None:

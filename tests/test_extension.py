@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, g
 
 from conftest import CALLS, PolicyPlugin, make_app
 from flask_gravicors import ConfigError, GraviCORS, Policy, hookimpl
+from flask_gravicors.explain import BrowserRequest
 from flask_gravicors.wsgi import REQUEST_KEY
 
 O = "https://shop.example.com"
@@ -361,11 +362,12 @@ def test_debug_setting_must_be_a_flag() -> None:
 def test_explain_an_unsaved_config_leaves_the_running_one() -> None:
     app = make_app([orders_api()])
     ext: GraviCORS = app.extensions["gravicors"]
-    assert not ext.explain("/orders/1", origin="https://new.example", app=app).allowed
+    asked = BrowserRequest("/orders/1", "https://new.example")
+    assert not ext.explain(asked, app=app).allowed
     widened = {"apis": [orders_api(cors={**CORS, "allow_origin": [O, "https://new.example"]})]}
-    assert ext.explain("/orders/1", origin="https://new.example", config=widened, app=app).allowed
+    assert ext.explain(asked, config=widened, app=app).allowed
     assert app.test_client().get("/orders/1", headers={"Origin": "https://new.example"}).headers.get(
         "Access-Control-Allow-Origin"
     ) is None
     with pytest.raises(ConfigError):
-        ext.explain("/orders/1", origin=O, config={"apis": [{"name": "x"}]}, app=app)
+        ext.explain(asked, config={"apis": [{"name": "x"}]}, app=app)

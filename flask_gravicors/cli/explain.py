@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..explain import BrowserRequest
 from ..store.diff import printable
 from . import EXIT_BLOCKED, EXIT_OK, gravicors
 from .common import extension_of, load_app
@@ -51,16 +52,8 @@ def explain(
     app = load_app()
     ext = extension_of(app)
     try:
-        report = ext.explain(
-            url,
-            origin=origin,
-            method=method,
-            headers=headers,
-            credentials=credentials,
-            private_network=private_network,
-            content_type=content_type,
-            app=app,
-        )
+        request = BrowserRequest(url, origin, method, headers, credentials, private_network, content_type)
+        report = ext.explain(request, app=app)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
     if as_json:
