@@ -21,7 +21,7 @@ number is bounded by the config whatever clients send):
   (``applied`` or ``refused``), with a config store.
 
 Counting is one float added in shared memory: each process writes its own file
-in prometheus_client's multiprocess format (``counter_gravicors-<pid>-<n>.db``),
+in prometheus_client's multiprocess format (``counter_gravicors-<pid>-<n>-<random>.db``),
 and a scrape merges every file of the directory with prometheus_client's
 ``MultiProcessCollector``, so it sees every request that finished before it, in
 every worker, with nothing to flush and nothing lost when a worker is killed.
@@ -37,6 +37,7 @@ from __future__ import annotations
 import glob
 import mmap
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -199,7 +200,9 @@ class Metrics:
         _live.add(self)
 
     def _name(self, kind: str) -> str:
-        return os.path.join(self.directory, f"{kind}_gravicors-{os.getpid()}-{self._serial}.db")
+        # A random part too: a process that gets a dead worker's pid must not open
+        # (and reset the counts of) that worker's file.
+        return os.path.join(self.directory, f"{kind}_gravicors-{os.getpid()}-{self._serial}-{secrets.token_hex(4)}.db")
 
     def _open(self) -> None:
         for file in self._files:
@@ -262,7 +265,7 @@ class Metrics:
     def _forget_dead_gauges(self) -> None:
         # The gauge is the lowest over live processes: a worker that is gone (killed,
         # recycled) must stop counting, without a server hook telling us.
-        for path in glob.glob(os.path.join(self.directory, f"gauge_{GAUGE_MODE}_gravicors-*-*.db")):
+        for path in glob.glob(os.path.join(self.directory, f"gauge_{GAUGE_MODE}_gravicors-*.db")):
             pid = os.path.basename(path).split("-")[1]
             if pid.isdigit() and not _alive(int(pid)):
                 try:

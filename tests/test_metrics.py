@@ -398,7 +398,7 @@ def test_a_gone_process_leaves_the_version_gauge(tmp_path: Path) -> None:
     dead = int(done.stdout)
     other = Metrics(str(directory))
     other.config_version(3)
-    gone = directory / f"gauge_livemin_gravicors-{dead}-1.db"
+    gone = directory / f"gauge_livemin_gravicors-{dead}-1-00000000.db"
     os.rename(other._gauges.path, gone)
     assert gone.exists()
     assert scrape(metrics.exposition()[0].decode(), "gravicors_config_version") == {(): 5.0}
