@@ -210,7 +210,7 @@ def explain(
     sent_method = browser.normalize_method(request.method)
     reasons = tuple(browser.preflight_reasons(sent_method, script_headers, private_network))
     names = browser.unsafe_request_headers(script_headers)
-    path_info, path, environ = _environ(url, origin)
+    path, environ = _environ(url, origin)
     notes: list[str] = []
     if ignored:
         notes.append(f"the browser refuses to let a script set {', '.join(ignored)} (Fetch's forbidden request headers)")
@@ -317,19 +317,19 @@ def _headers(headers: Iterable[str] | Mapping[str, str], content_type: str | Non
     return out
 
 
-def _environ(url: str, origin: str) -> tuple[str, str, dict[str, Any]]:
-    """PATH_INFO (a WSGI string), the decoded path and a WSGI environ for ``url``
+def _environ(url: str, origin: str) -> tuple[str, dict[str, Any]]:
+    """The decoded path (as Flask's ``request.path``) and a WSGI environ for ``url``
     (a full URL, or a path with its query)."""
-    if "://" in url.split("/", 1)[0] + "/" or not url.startswith("/"):
+    if url.startswith("/"):
+        raw_path, _, query = url.split("#", 1)[0].partition("?")
+        scheme, host, netloc, port = "http", "localhost", "localhost", None
+    else:
         parts = urlsplit(url if "://" in url else "http://localhost/" + url)
         raw_path, query, scheme = parts.path or "/", parts.query, parts.scheme
         host, netloc, port = parts.hostname or "localhost", parts.netloc, parts.port
-    else:
-        raw_path, _, query = url.split("#", 1)[0].partition("?")
-        scheme, host, netloc, port = "http", "localhost", "localhost", None
-    path_info = unquote_to_bytes(raw_path).decode("latin-1")
     environ = {
-        "PATH_INFO": path_info,
+        # A WSGI string: the path's bytes decoded as latin-1 (PEP 3333).
+        "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
         "SCRIPT_NAME": "",
         "QUERY_STRING": query,
         "SERVER_NAME": host,
@@ -339,7 +339,7 @@ def _environ(url: str, origin: str) -> tuple[str, str, dict[str, Any]]:
         "wsgi.url_scheme": scheme,
         "HTTP_ORIGIN": origin,
     }
-    return path_info, unquote(raw_path), environ
+    return unquote(raw_path), environ
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from conftest import make_app as wsgi_app
 from flask_gravicors import ConfigError, GraviCORS
 from flask_gravicors.browser import is_forbidden_request_header
 from flask_gravicors.core import parse_request_headers
-from flask_gravicors.explain import BrowserRequest, Change, Report
+from flask_gravicors.explain import BrowserRequest, Change, Report, explain
 from flask_gravicors.testing import Outcome, fetch
 from flask_gravicors.testing import make_app as kit_app
 
@@ -259,3 +259,50 @@ def test_the_table_covers_the_request_tables() -> None:
     for table in tables:
         rows = [a for a in ROWS if a.id.startswith(table)]
         assert len(rows) >= 20, table
+
+
+# --- explain() itself ----------------------------------------------------------------
+
+GRAVITEE_STYLE = {"name": "shop", "context_path": "/shop", "cors": {"enabled": True, "allowOrigin": ["https://a.example"]}}
+ORDERS = {"name": "orders", "context_path": "/orders", "cors": {"enabled": True, "allow_origin": ["https://a.example"]}}
+
+
+@pytest.mark.parametrize(
+    ("url", "api"),
+    [
+        ("/orders/1", "orders"),
+        ("https://api.example.com/orders/1?x=1#f", "orders"),
+        ("orders/1", "orders"),
+        ("/%6Frders/1", "orders"),  # the server decodes the path before routing
+        ("//orders/1", "orders"),  # werkzeug routes it as /orders/1
+        ("/Orders/1", None),
+        ("/ordersx", None),
+        ("/shop", "shop"),
+    ],
+)
+def test_the_api_of_a_url(url: str, api: str | None) -> None:
+    app = kit_app([ORDERS, GRAVITEE_STYLE])
+    ext: GraviCORS = app.extensions["gravicors"]
+    assert ext.explain(BrowserRequest(url, "https://a.example"), app=app).api == api
+
+
+def test_without_the_raw_config_changes_use_the_loaded_names() -> None:
+    app = kit_app([ORDERS, GRAVITEE_STYLE])
+    ext: GraviCORS = app.extensions["gravicors"]
+    asked = BrowserRequest("/shop/x", "http://b.example", method="PUT", credentials=True)
+    bare = explain(ext.runtime_for(app), asked)
+    assert [str(c) for c in bare.changes] == [
+        'apis[1].cors.allow_origin += ["http://b.example"]',
+        'apis[1].cors.allow_methods += ["PUT"]',
+        "apis[1].cors.allow_credentials = true",
+    ]
+    assert all(not c.trips for c in bare.changes)
+    full = ext.explain(asked, app=app)
+    assert [str(c) for c in full.changes] == [
+        'apis[1].cors.allowOrigin += ["http://b.example"]',
+        'apis[1].cors.allowMethods += ["PUT"]',
+        "apis[1].cors.allowCredentials = true",
+    ]
+    # http:// with credentials: the rule trips where the origin was added, found once both changes are made.
+    assert [(p.id, p.path) for c in full.changes for p in c.trips] == [("gravicors.E028", "apis[1].cors.allowOrigin[1]")]
+    assert json.loads(full.to_json())["changes"][2]["trips"][0]["id"] == "gravicors.E028"
