@@ -28,7 +28,6 @@ answer, decided by flask_gravicors itself.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -37,6 +36,7 @@ from flask import Blueprint, Flask, request
 
 from . import browser
 from .extension import GraviCORS
+from .wsgi import refused_check
 
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse
@@ -46,10 +46,6 @@ ORIGIN = "https://app.example.com"
 
 #: Methods a view of :func:`make_app` answers (Flask adds HEAD and OPTIONS).
 VIEW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-
-# The extension's own 400 answers to a refused preflight: which check failed.
-_REFUSED_BY = re.compile(rb"CORS preflight refused: (origin|method|headers) not allowed")
-
 
 # --- Configs --------------------------------------------------------------------
 
@@ -225,8 +221,7 @@ class Outcome:
         answer = self.preflight
         if answer is None or answer.status_code != 400:
             return None
-        found = _REFUSED_BY.match(answer.get_data())
-        return found.group(1).decode() if found else None
+        return refused_check(answer.get_data())
 
     @property
     def readable(self) -> frozenset[str]:

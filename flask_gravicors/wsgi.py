@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http
 import logging
+import re
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .core import (
@@ -85,6 +86,15 @@ def refusal_text(refusal: Refusal, debug: bool = False) -> str:
     characters: never the configured lists."""
     text = f"CORS preflight refused: {refusal.check} not allowed"
     return f"{text}: {for_log(refusal.value)}" if debug else text
+
+
+_REFUSED = re.compile(rb"CORS preflight refused: (origin|method|headers) not allowed(?:\n|: )")
+
+
+def refused_check(body: bytes) -> str | None:
+    """The check a body of :func:`refusal_text` names (the test kit reads it)."""
+    found = _REFUSED.match(body)
+    return found.group(1).decode() if found else None
 
 
 def _bad_request(text: str, vary: str) -> tuple[bytes, Headers]:

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask, abort
 
 from conftest import CALLS, OWN_HEADERS, make_app
-from flask_gravicors.wsgi import for_log, merge_vary, rewrite_headers
+from flask_gravicors.wsgi import for_log, merge_vary, refused_check, rewrite_headers
 
 O = "https://shop.example.com"
 EVIL = "https://evil.test"
@@ -352,6 +352,7 @@ def test_debug_mode_names_the_refused_value(
         response = app.test_client().options("/orders/1", headers=headers)
     assert response.status_code == 400
     assert response.get_data(as_text=True) == f"CORS preflight refused: {check} not allowed: {value}\n"
+    assert refused_check(response.get_data()) == check  # as the test kit reads it
     (record,) = [r for r in caplog.records if "preflight refused" in r.getMessage()]
     assert record.levelname == "WARNING" and logged in record.getMessage()
     # The body never holds the configured lists.
