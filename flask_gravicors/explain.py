@@ -44,7 +44,7 @@ from . import browser
 from .core import CORS_ENTRYPOINTS, TOKEN_RE, CompiledApi, CorsRules, Refusal, Runtime
 from .errors import ConfigError, Problem
 from .origins import sendable
-from .wsgi import preflight_refusal, refusal_detail
+from .wsgi import configured, preflight_refusal, refusal_detail
 
 #: The checks, in the order the request path makes them (``cors`` first: whether
 #: CORS applies at all; ``credentials`` is the browser's check of the answer).
@@ -488,18 +488,19 @@ class _Evaluation:
             if rules.literal_star:
                 return "allow_origin holds '*': every origin (answered with Access-Control-Allow-Origin: *)"
             if rules.origins.allows(request.origin):
-                return f"{request.origin!r} is allowed by allow_origin"
+                return f"{request.origin!r} is allowed by allow_origin {configured(rules, 'allow_origin')}"
             return f"{request.origin!r} is allowed by the gravicors_origin_allowed hook (dynamic_origins)"
         if name == "method":
             if rules.any_method:
                 return "allow_methods holds '*' (answered with the method's name)"
-            return f"{request.method!r} is in allow_methods"
+            return f"{request.method!r} is in allow_methods {configured(rules, 'allow_methods')}"
         if not request.names:
             return "no Access-Control-Request-Headers (only CORS-safelisted headers)"
         if rules.any_header:
             return "allow_headers holds '*' (answered with the names requested)"
         listed = ", ".join(repr(name) for name in request.names)
-        return f"{listed} {'is' if len(request.names) == 1 else 'are'} in allow_headers"
+        verb = "is" if len(request.names) == 1 else "are"
+        return f"{listed} {verb} in allow_headers {configured(rules, 'allow_headers')}"
 
     def browser_refused(self, blocked: browser.Blocked, where: str) -> tuple[str, Any]:
         name = {"allow-origin": "origin", "private-network": "private_network"}.get(blocked.check, blocked.check)

@@ -270,6 +270,12 @@ def request_kind(environ: dict[str, Any], origin: str | None) -> str:
     return "actual"
 
 
+def configured(rules: CorsRules, field: str) -> str:
+    """A configured list as a log line shows it: ``['GET', 'PUT']``, cut to 200 characters."""
+    text = repr(list(rules.config.get(field, ())))
+    return text[:200] + "...]" if len(text) > 200 else text
+
+
 def refusal_detail(rules: CorsRules, refusal: Refusal) -> str:
     """What refused a preflight, for the debug log and ``flask gravicors explain``:
     the value, escaped, and the configured list that lacks it (cut to 200 characters)."""
@@ -278,11 +284,8 @@ def refusal_detail(rules: CorsRules, refusal: Refusal) -> str:
             f"Access-Control-Request-Headers {for_log(refusal.value)} is not a list of at most "
             f"{MAX_REQUEST_HEADERS_ITEMS} header names within {MAX_REQUEST_HEADERS_LENGTH} characters"
         )
-    configured = repr(list(rules.config.get(refusal.field, ())))
-    if len(configured) > 200:
-        configured = configured[:200] + "...]"
     what = {"origin": "origin", "method": "method", "headers": "header"}[refusal.check]
-    text = f"{what} {for_log(refusal.value)} is not in {refusal.field} {configured}"
+    text = f"{what} {for_log(refusal.value)} is not in {refusal.field} {configured(rules, refusal.field)}"
     if refusal.check == "origin" and rules.dynamic is not None:
         text += " and the gravicors_origin_allowed hook did not allow it"
     return text
