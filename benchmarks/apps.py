@@ -164,8 +164,9 @@ def make_app(
     cors: dict[str, Any] | None = None,
 ) -> Flask:
     """``variant``: ``bare``, ``bare-hook``, ``bare-headers``, ``flask-cors``, ``gravicors``, ``gravicors-nochain``
-    (flask_gravicors with its policy hooks removed from Flask: "no chain at all") or ``gravicors-store``
-    (flask_gravicors whose config comes from a SQLite config store, its watcher thread polling it).
+    (flask_gravicors with its policy hooks removed from Flask: "no chain at all"), ``gravicors-store``
+    (flask_gravicors whose config comes from a SQLite config store, its watcher thread polling it) or
+    ``gravicors-metrics`` (flask_gravicors counting every request: ``GRAVICORS_METRICS``).
     ``neighbour_policies`` adds a second API, ``/other``, with those policies;
     ``plans``, ``flows`` and ``cors`` (fields over the defaults) shape the API."""
     app = make_base_app()
@@ -204,6 +205,8 @@ def make_app(
         api_list.append({**gravicors_api(origins, neighbour_policies), "name": "other", "context_path": "/other"})
     if variant == "gravicors-store":
         app.config["GRAVICORS_STORE"] = store_url()
+    if variant == "gravicors-metrics":
+        app.config["GRAVICORS_METRICS"] = True
     GraviCORS(app, apis=api_list, plugins=[_PassPlugin])
     if variant == "gravicors-nochain":
         from flask_gravicors import extension
@@ -213,7 +216,7 @@ def make_app(
             hooks[:] = [f for f in hooks if f is not getattr(extension, hook, None)]
             if not hooks:
                 funcs.pop(None, None)
-    elif variant not in ("gravicors", "gravicors-store"):
+    elif variant not in ("gravicors", "gravicors-store", "gravicors-metrics"):
         raise ValueError(variant)
     return app
 

@@ -263,6 +263,10 @@ CELL_KEYS = [
     "gravicors-plans:preflight",
     "gravicors-plans-rp:preflight",
     "gravicors-dynamic:exact1:dynamic",
+    # GRAVICORS_METRICS on: every request counted.
+    "gravicors-metrics:exact1:allowed",
+    "gravicors-metrics:exact1:disallowed",
+    "gravicors-metrics:preflight",
 ]
 
 #: What each flask_gravicors cell must answer: status, and whether its origin is allowed.
@@ -398,7 +402,15 @@ def base_of(key: str) -> str | None:
         return "bare:get-origins"
     if case.startswith("preflight"):
         return "bare:options"
-    if variant in ("flask-cors", "gravicors", "gravicors-store", "bare-hook", "bare-headers", "gravicors-dynamic"):
+    if variant in (
+        "flask-cors",
+        "gravicors",
+        "gravicors-store",
+        "bare-hook",
+        "bare-headers",
+        "gravicors-dynamic",
+        "gravicors-metrics",
+    ):
         return "bare:get"
     if variant == "gravicors-plans":
         # The same API and request without plans and flows: the chain's own cost.
@@ -601,6 +613,10 @@ def print_table(cells: dict[str, Cell], info: dict[str, float], args: argparse.N
         c["gravicors:preflight-bad-origin"],
         0.10,
     )
+    metrics = "GRAVICORS_METRICS on (every request counted)"
+    for case, label in (("allowed", "allowed"), ("disallowed", "disallowed-origin")):
+        ratio_row(f"{label} GET, 1 exact origin, {metrics}", bare_get, None, c[f"gravicors-metrics:exact1:{case}"], 1.05)
+    ratio_row(f"valid preflight, {metrics} (vs bare automatic OPTIONS)", bare_opt, None, c["gravicors-metrics:preflight"], 0.10)
     store = "config from a SQLite config store, its watcher thread polling every 0.25 s meanwhile"
     ratio_row(f"allowed GET, 1 exact origin, {store}", bare_get, None, c["gravicors-store:exact1:allowed"], 1.05)
     ratio_row(f"valid preflight, {store}", bare_opt, None, c["gravicors-store:preflight"], 0.10)

@@ -19,6 +19,12 @@ import ipaddress
 import re
 from typing import Any, Iterator, Mapping, Sequence
 
+from .browser import (
+    FORBIDDEN_METHODS,
+    FORBIDDEN_RESPONSE_HEADERS,
+    NORMALIZED_METHODS,
+    is_forbidden_request_header,
+)
 from .core import TOKEN_RE
 from .errors import problem
 from .origins import (
@@ -148,42 +154,9 @@ def names_as_written(messages: Messages, cors: Mapping[str, Any], names: Mapping
     return {theirs_of.get(key, key): value for key, value in messages.items()}
 
 
-#: Fetch "forbidden method": browsers never send these (compared case-insensitively).
+#: Fetch "forbidden method" that the config refuses: browsers never send them.
 #: TRACE is forbidden too but stays selectable, as Gravitee lists it (warning W003).
-FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACK"})
-
-#: Methods browsers upper-case before sending (Fetch "normalize a method").
-NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-
-#: Fetch "forbidden request-header": a script cannot set them, so allowing one
-#: means nothing (lower case; plus every name starting ``proxy-`` or ``sec-``).
-FORBIDDEN_REQUEST_HEADERS = frozenset(
-    {
-        "accept-charset",
-        "accept-encoding",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-    }
-)
-FORBIDDEN_REQUEST_HEADER_PREFIXES = ("proxy-", "sec-")
-
-#: Fetch "forbidden response-header name": never readable by scripts.
-NEVER_EXPOSED = frozenset({"set-cookie", "set-cookie2"})
+REFUSED_METHODS = FORBIDDEN_METHODS - {"TRACE"}
 
 
 #: Names ``expose_headers`` refuses besides Set-Cookie (gravicors.E037): request
@@ -388,10 +361,10 @@ def _header_problem(field: str, name: str, credentials: bool) -> str | None:
     if field == "allow_headers":
         if lower.startswith("access-control-"):
             return problem("gravicors.E034", repr(name))
-        if lower in FORBIDDEN_REQUEST_HEADERS or lower.startswith(FORBIDDEN_REQUEST_HEADER_PREFIXES):
+        if is_forbidden_request_header(lower):
             return problem("gravicors.E033", repr(name))
         return None
-    if lower in NEVER_EXPOSED:
+    if lower in FORBIDDEN_RESPONSE_HEADERS:
         return problem("gravicors.E036", repr(name))
     if lower in NEVER_READ_BY_SCRIPTS or lower.startswith("access-control-request-"):
         return problem("gravicors.E037", repr(name))
@@ -413,7 +386,7 @@ def check_cors(cors: Mapping[str, Any], written: Mapping[str, Any]) -> Messages:
             if field == "allow_methods":
                 if entry != "*" and TOKEN_RE.fullmatch(entry) is None:
                     _add(found, (field, i), problem("gravicors.E030", repr(entry)))
-                elif entry.upper() in FORBIDDEN_METHODS:
+                elif entry.upper() in REFUSED_METHODS:
                     _add(found, (field, i), problem("gravicors.E032", repr(entry)))
             else:
                 message = _header_problem(field, entry, credentials)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from .dynamic import DEFAULT_TTL, Ask, DynamicOrigins
 from .errors import ConfigError, plugin_failure
@@ -76,10 +76,28 @@ def parse_request_headers(value: str) -> frozenset[str] | None:
     return frozenset(names)
 
 
+class Refusal(NamedTuple):
+    """Why :meth:`CorsRules.preflight` refused a preflight: the failed ``check``
+    (``origin``, ``method`` or ``headers``), the ``value`` the client sent that it
+    refused (the origin, the method, the first header name not allowed, or the
+    whole ``Access-Control-Request-Headers`` value when it is not a list of names
+    within the bounds), and the cors ``field`` that lacks it."""
+
+    check: str
+    value: str
+    field: str
+
+    @property
+    def malformed(self) -> bool:
+        """The value is no header-name list within the bounds (whatever is allowed)."""
+        return self.check == "headers" and parse_request_headers(self.value) is None
+
+
 class CorsRules:
     """One API's compiled CORS settings and the two decisions made with them."""
 
     __slots__ = (
+        "config",
         "active",
         "origins",
         "credentials",
@@ -105,6 +123,8 @@ class CorsRules:
     )
 
     def __init__(self, cors: Mapping[str, Any], entrypoints: Sequence[str], dynamic: DynamicOrigins | None = None):
+        #: The cors block these rules were compiled from (as loaded), for explain.
+        self.config = cors
         origins: list[str] = list(cors.get("allow_origin", ()))
         methods: list[str] = list(cors.get("allow_methods", ()))
         headers: list[str] = list(cors.get("allow_headers", ()))
@@ -199,37 +219,39 @@ class CorsRules:
 
     def preflight(
         self, origin: str, method: str, request_headers: str | None, private_network: str | None
-    ) -> tuple[str | None, Headers]:
+    ) -> tuple[Refusal | None, Headers]:
         """Check a preflight in Gravitee's order: origin, method, headers.
 
-        Returns ``(None, headers)`` on success, ``(check, [])`` naming the failed
-        check otherwise. ``Vary`` (:attr:`preflight_vary`) is left to the caller
-        (sent on both outcomes).
+        Returns ``(None, headers)`` on success, ``(refusal, [])`` naming the failed
+        check and the refused value otherwise (the request path, debug mode, the
+        metrics and ``flask gravicors explain`` all read this one decision).
+        ``Vary`` (:attr:`preflight_vary`) is left to the caller (sent on both
+        outcomes).
         """
         if not self.allows(origin):
-            return "origin", []
+            return Refusal("origin", origin, "allow_origin"), []
         # Methods compare case-sensitively (Fetch: browsers upper-case only the six
         # standard methods, so "patch" stays "patch" and must not match "PATCH").
         if self.any_method:
             if TOKEN_RE.fullmatch(method) is None:
-                return "method", []
+                return Refusal("method", method, "allow_methods"), []
             # Browsers read "*" literally on credentialed requests: name the method.
             allow_methods = method
         elif method in self.methods:
             allow_methods = self._acam  # type: ignore[assignment]
         else:
-            return "method", []
+            return Refusal("method", method, "allow_methods"), []
         allow_headers = self._acah
         if request_headers is not None:
             names = parse_request_headers(request_headers)
             if names is None:
-                return "headers", []
+                return Refusal("headers", request_headers, "allow_headers"), []
             if self.any_header:
                 # Echo the names: "*" is no wildcard with credentials and never
                 # covers Authorization (Fetch), so naming them always works.
                 allow_headers = ", ".join(sorted(names)) if names else None
             elif not names <= self.headers:
-                return "headers", []
+                return Refusal("headers", min(names - self.headers), "allow_headers"), []
         out = self.origin_headers(origin)
         out.append((ACAM, allow_methods))
         if allow_headers:
@@ -238,6 +260,12 @@ class CorsRules:
         if self.private_network and private_network == "true":
             out.append((ACAPN, "true"))
         return None, out
+
+    def denies_private_network(self, private_network: str | None) -> bool:
+        """A valid preflight asking for Private Network Access that this API does not
+        grant: answered without ``Access-Control-Allow-Private-Network``, so the
+        browser fails it (Gravitee's behaviour; counted and explained as refused)."""
+        return private_network == "true" and not self.private_network
 
 
 def _unique(values: Sequence[str]) -> list[str]:
@@ -325,6 +353,7 @@ class CompiledApi:
         "failed_preflight_chain",
         "acts_on_response",
         "selects_by_path",
+        "metrics",
     )
 
     def __init__(self, api: Mapping[str, Any], builder: Builder | None = None, platform: FlowSet = EMPTY_FLOWS):
@@ -348,6 +377,9 @@ class CompiledApi:
         self.acts_on_response = any(f.acts_on_response for f in flow_sets)
         #: Whether some selector reads the path (the Flask hook computes it only then).
         self.selects_by_path = any(f.selects_by_path for f in flow_sets)
+        #: Where the answers of its plans and flows are counted (the Flask glue sets
+        #: it when ``GRAVICORS_METRICS`` is on; an object of :mod:`.metrics`).
+        self.metrics: Any = None
 
     def relative_path(self, path: str) -> str:
         """``path`` (Flask's ``request.path``) relative to the context path, as flow
@@ -377,6 +409,7 @@ class Runtime:
         "expiring",
         "expires",
         "clock",
+        "reserved",
     )
 
     def __init__(
@@ -407,19 +440,33 @@ class Runtime:
         #: By (PATH_INFO[:key_length], Origin) of an actual request seen before: (the
         #: API when it has policies, else None; the headers the response gets, or
         #: None when the response is not touched: no API owns the path, or its CORS
-        #: is off). The WSGI layer's fast path: one lookup instead of resolve +
-        #: CorsRules.actual_added, for every path under an API, not only for the
-        #: paths seen before. Filled by :meth:`remember`, bounded.
-        self.seen: dict[tuple[str, str | None], tuple[CompiledApi | None, Headers | None]] = {}
+        #: is off; what it counts under, None when metrics are off). The WSGI
+        #: layer's fast path: one lookup instead of resolve + CorsRules.actual_added,
+        #: for every path under an API, not only for the paths seen before. Filled
+        #: by :meth:`remember`, bounded.
+        self.seen: dict[tuple[str, str | None], tuple[CompiledApi | None, Headers | None, Any]] = {}
         #: The entries of :attr:`seen` made from a run-time origin decision, with
         #: their expiry; :attr:`expires` is the earliest (None: there is none), on
         #: ``clock``. The WSGI layer calls :meth:`forget_expired` once it passes.
         self.expiring: dict[tuple[str, str | None], float] = {}
         self.expires: float | None = None
         self.clock = clock
+        #: A path key never remembered (:meth:`reserve`): requests with it always
+        #: reach the WSGI layer's slow path, where the metrics path is answered.
+        self.reserved: str | None = None
+
+    def reserve(self, path: str) -> None:
+        """Never answer ``path`` from the memo (the WSGI layer serves the metrics there)."""
+        self.reserved = path.encode("utf-8").decode("latin-1")[: self.key_length]
 
     def remember(
-        self, key: str, origin: str | None, api: CompiledApi | None, added: Headers | None, expires: float | None = None
+        self,
+        key: str,
+        origin: str | None,
+        api: CompiledApi | None,
+        added: Headers | None,
+        expires: float | None = None,
+        count: Any = None,
     ) -> None:
         """Record in :attr:`seen` that an actual request whose path starts with
         ``key`` (its first :attr:`key_length` characters) from ``origin`` reaches
@@ -430,15 +477,17 @@ class Runtime:
         to keep. (A key shows a leading "//" whenever it matters: with any context
         path key_length is 3 or more, and with none every path resolves alike.)
         ``expires``: the entry holds a run-time origin decision that lasts until
-        then (:meth:`CorsRules.expiry`)."""
-        if self.blueprint_of is not None or key[:2] == "//":
+        then (:meth:`CorsRules.expiry`), or is to be logged again then (debug
+        mode). ``count``: what such a request counts under (metrics on: a
+        :class:`flask_gravicors.metrics.Count`, else None)."""
+        if self.blueprint_of is not None or key[:2] == "//" or key == self.reserved:
             return
         if origin is not None and len(origin) > ORIGIN_CACHE_KEY_LENGTH:
             return
         if len(self.seen) >= SEEN_CACHE_SIZE:
             self.seen.clear()
             self.expiring.clear()
-        self.seen[key, origin] = (api if api is not None and api.chain else None, added)
+        self.seen[key, origin] = (api if api is not None and api.chain else None, added, count)
         if expires is not None:
             self.expiring[key, origin] = expires
             if self.expires is None or expires < self.expires:

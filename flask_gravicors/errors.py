@@ -150,6 +150,16 @@ RULES: dict[str, tuple[str, str]] = {
         "context path inside the console's prefix",
         "the console answers every path under GRAVICORS_CONSOLE_PREFIX: move the API, or mount the console elsewhere",
     ),
+    # App settings (app.config keys besides GRAVICORS).
+    "gravicors.E092": (
+        "GRAVICORS_METRICS_PATH cannot serve the metrics",
+        "give an absolute path, such as /metrics, that no API's context path covers",
+    ),
+    "gravicors.E093": (
+        "GRAVICORS_METRICS is on but cannot count here",
+        "install the metrics extra: pip install 'flask-gravicors[metrics]'; and run a Python with the GIL (counts "
+        "are not locked: the free-threaded build could lose some)",
+    ),
     # Warnings: logged once when a config takes effect, never refused.
     "gravicors.W001": (
         "CORS is enabled but never applied",
@@ -179,6 +189,15 @@ RULES: dict[str, tuple[str, str]] = {
     "gravicors.W011": (
         "dynamic_origins is on but no plugin decides origins",
         "register a plugin implementing gravicors_origin_allowed; until then only allow_origin applies",
+    ),
+    "gravicors.W012": (
+        "GRAVICORS_DEBUG is on while app.debug is off",
+        "turn it off in production: refused values go to the log and into refused preflights' answers",
+    ),
+    "gravicors.W013": (
+        "GRAVICORS_METRICS under gunicorn without a shared metrics directory",
+        "each worker counts alone and a scrape sees one of them: start the server with PROMETHEUS_MULTIPROC_DIR "
+        "(or GRAVICORS_METRICS_DIR) naming an empty directory, e.g. PROMETHEUS_MULTIPROC_DIR=$(mktemp -d) gunicorn ...",
     ),
 }
 

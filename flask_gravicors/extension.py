@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
@@ -23,6 +25,8 @@ from .templates import Failure, render
 from .wsgi import ACTUAL, FAILED_PREFLIGHT, REQUEST_KEY, CorsMiddleware, RequestState
 
 if TYPE_CHECKING:
+    from .explain import BrowserRequest, Report
+    from .metrics import Metrics
     from .store import Version
     from .store.app import AppStore
 
@@ -74,6 +78,18 @@ def _answer(status: int, headers: list[tuple[str, str]], body: bytes) -> Respons
     return Response(body, status=status, headers=[(n, v) for n, v in headers if n.lower() != "content-length"])
 
 
+def _counted(state: RequestState, policy: str, answer: Any) -> Any:
+    """``answer`` (a step's or a plan's) as a response, counted in
+    ``gravicors_policy_answers_total`` when metrics are on (Flask would make the
+    same response from it after the hook)."""
+    metrics = state.api.metrics
+    if metrics is None:
+        return answer
+    response = current_app.make_response(answer)
+    metrics.policy_answer(state.api.name, policy, response.status_code)
+    return response
+
+
 def _enter(state: RequestState, flows: tuple[CompiledFlow, ...], req: Any, platform: bool = False) -> Any:
     """Run the request steps of ``flows`` in order; the first answer stops them (a
     Failure is written through the API's response templates). A flow with work on
@@ -94,8 +110,8 @@ def _enter(state: RequestState, flows: tuple[CompiledFlow, ...], req: Any, platf
             if answer is not None:
                 state.answered = True
                 if isinstance(answer, Failure):
-                    return _answer(*render(answer, state.api.templates, req.headers.get("Accept")))
-                return answer
+                    answer = _answer(*render(answer, state.api.templates, req.headers.get("Accept")))
+                return _counted(state, getattr(policy, "name", type(policy).__name__), answer)
     return None
 
 
@@ -127,7 +143,7 @@ def _before_request() -> Any:
             plan, failure = select_plan(api.plans, req)
             if failure is not None:
                 state.answered = True
-                return _answer(*render(failure, api.templates, req.headers.get("Accept")))
+                return _counted(state, "security", _answer(*render(failure, api.templates, req.headers.get("Accept"))))
             if plan is not None and plan.flows:
                 answer = _enter(state, plan.flows.select(rel, method), req)
                 if answer is not None:
@@ -224,6 +240,8 @@ class GraviCORS:
         self._stores: weakref.WeakKeyDictionary[Flask, AppStore] = weakref.WeakKeyDictionary()
         # The console's prefix of each app that mounts it: no API may lie inside.
         self._reserved: weakref.WeakKeyDictionary[Flask, str] = weakref.WeakKeyDictionary()
+        # The metrics of each app that has them on (GRAVICORS_METRICS).
+        self._metrics: weakref.WeakKeyDictionary[Flask, Metrics] = weakref.WeakKeyDictionary()
         if app is not None:
             self.init_app(app)
 
@@ -270,9 +288,21 @@ class GraviCORS:
         ``GRAVICORS_CONSOLE_LOGIN_WINDOW`` and ``GRAVICORS_CONSOLE_SESSION_LIFETIME``
         (see :mod:`flask_gravicors.console`). Raises
         :class:`~flask_gravicors.console.ConsoleError` when it cannot be mounted.
+
+        ``GRAVICORS_DEBUG`` (default False): refusals are logged at WARNING with the
+        refused value and the list that lacks it, and a refused preflight's 400 body
+        names the value (warning :rule:`gravicors.W012` when ``app.debug`` is off).
+
+        ``GRAVICORS_METRICS`` (default False, needs the ``metrics`` extra): Prometheus
+        metrics of every CORS decision (:mod:`flask_gravicors.metrics`), served at
+        ``GRAVICORS_METRICS_PATH`` (default ``/metrics``, outside every API), counted
+        in ``GRAVICORS_METRICS_DIR`` (default: the environment's
+        ``PROMETHEUS_MULTIPROC_DIR``, else a directory of this process's own).
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("flask_gravicors is already initialised on this app; call init_app once per app")
+        debug = _flag(app, "GRAVICORS_DEBUG")
+        metrics = _metrics(app)
         raw = read_config({"apis": list(self._apis)} if self._apis is not None else app.config.get("GRAVICORS"))
         console = None
         if app.config.get("GRAVICORS_CONSOLE"):
@@ -290,15 +320,21 @@ class GraviCORS:
             from .store.app import AppStore
 
             store = AppStore.for_app(self, app)
+            if metrics is not None:
+                store.observer = metrics.config_reload
             try:
                 raw = store.startup(raw)
-                runtime = self._compile(raw, app)
+                runtime = self._compile(raw, app, metrics)
             except BaseException:
                 store.close()
                 raise
+            if metrics is not None and store.applied is not None:
+                metrics.config_version(store.applied)
         else:
-            runtime = self._compile(raw, app)
-        middleware = CorsMiddleware(app.wsgi_app, runtime)
+            runtime = self._compile(raw, app, metrics)
+        if debug and not app.debug:
+            log.warning("%s", problem("gravicors.W012", f"app {app.name!r}"))
+        middleware = CorsMiddleware(app.wsgi_app, runtime, debug=debug, metrics=metrics)
         # The bound method, not the instance: Flask calls app.wsgi_app on every
         # request, and calling an instance goes through type-slot dispatch (about
         # 0.5% of a GET, measured). The instance stays reachable as __self__.
@@ -306,6 +342,8 @@ class GraviCORS:
         app.extensions[EXTENSION_KEY] = self
         self._middlewares[app] = middleware
         self._raw[app] = raw
+        if metrics is not None:
+            self._metrics[app] = metrics
         _install_hooks(app, runtime)
         if store is not None:
             self._stores[app] = store
@@ -363,7 +401,7 @@ class GraviCORS:
     def _swap(self, app: Flask, raw: Any) -> None:
         """Compile ``raw`` and swap it in for ``app`` (reconfigure, and the store's
         watcher applying a saved version)."""
-        runtime = self._compile(raw, app)
+        runtime = self._compile(raw, app, self._metrics.get(app))
         # Hooks first, then the swap: a request that sees the new config finds them.
         _install_hooks(app, runtime)
         self._middlewares[app].runtime = runtime
@@ -411,8 +449,30 @@ class GraviCORS:
             raise ConfigError(reserved)
         return config
 
-    def _compile(self, raw: Any, app: Flask) -> Runtime:
-        config = self.load(raw, app)
+    def metrics_for(self, app: Flask) -> Metrics | None:
+        """The metrics of ``app``; ``None`` unless ``GRAVICORS_METRICS`` is on."""
+        return self._metrics.get(app)
+
+    def explain(self, request: BrowserRequest, *, config: Any = None, app: Flask | None = None) -> Report:
+        """What a browser does with ``request`` (a
+        :class:`~flask_gravicors.explain.BrowserRequest`), and why
+        (:func:`flask_gravicors.explain.explain`), decided by the same code the
+        request path runs: against the config ``app`` runs, or against ``config``
+        (validated and compiled here, not applied: the console's *Try it* on a form
+        not yet saved). Raises :class:`ConfigError` for a bad ``config``.
+        """
+        from .explain import explain
+
+        app = self._app_for(app, "explain()")
+        if config is None:
+            raw, runtime = self._raw[app], self._middlewares[app].runtime
+        else:
+            raw = read_config(config)
+            runtime = self._runtime(self.load(raw, app), app)
+        return explain(runtime, request, config=raw, validate=lambda changed: self.load(changed, app))
+
+    def _runtime(self, config: Mapping[str, Any], app: Flask) -> Runtime:
+        """A loaded config compiled for ``app``: its plugins, its origin hook."""
         ttl = app.config.get("GRAVICORS_DYNAMIC_ORIGINS_TTL", DEFAULT_TTL)
         if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl <= 86400:
             raise ConfigError(
@@ -425,8 +485,22 @@ class GraviCORS:
             lambda api_name, origin: hook(api_name=api_name, origin=origin),
             float(ttl),
         )
-        runtime = compile_runtime(config, builder, _blueprint_resolver(app))
+        return compile_runtime(config, builder, _blueprint_resolver(app))
+
+    def _compile(self, raw: Any, app: Flask, metrics: Metrics | None = None) -> Runtime:
+        config = self.load(raw, app)
+        runtime = self._runtime(config, app)
+        if metrics is not None:
+            owner = runtime.resolve_path(metrics.path.encode("utf-8").decode("latin-1"))
+            if owner is not None:
+                raise ConfigError(
+                    {"GRAVICORS_METRICS_PATH": [problem("gravicors.E092", f"{metrics.path!r} belongs to API {owner.name!r}")]}
+                )
+            runtime.reserve(metrics.path)
+            for api in runtime.apis:
+                api.metrics = metrics
         self._pm.hook.gravicors_config_loaded(apis=runtime.apis)
+        hook = self._pm.hook.gravicors_origin_allowed
         warnings = checks.config_warnings(config, app.debug)
         if not hook.get_hookimpls():
             warnings += [
@@ -435,3 +509,35 @@ class GraviCORS:
         for warning in warnings:
             log.warning("%s", warning)
         return runtime
+
+
+def _flag(app: Flask, key: str) -> bool:
+    """A boolean app config key (default False); anything else is gravicors.E003."""
+    value = app.config.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError({key: [problem("gravicors.E003", f"{value!r}: True or False")]})
+    return value
+
+
+def _metrics(app: Flask) -> Metrics | None:
+    """The app's :class:`~flask_gravicors.metrics.Metrics` when ``GRAVICORS_METRICS``
+    is on (its settings checked: gravicors.E003, E092, E093), else ``None``."""
+    if not _flag(app, "GRAVICORS_METRICS"):
+        return None
+    path = app.config.get("GRAVICORS_METRICS_PATH", "/metrics")
+    usable = isinstance(path, str) and path.startswith("/") and path.isascii() and path.isprintable()
+    if not usable or any(c in path for c in " ?#"):
+        raise ConfigError({"GRAVICORS_METRICS_PATH": [problem("gravicors.E092", f"{path!r}: an absolute path such as /metrics")]})
+    directory = app.config.get("GRAVICORS_METRICS_DIR") or os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+    if directory is not None and (not isinstance(directory, str) or not os.path.isdir(directory)):
+        raise ConfigError({"GRAVICORS_METRICS_DIR": [problem("gravicors.E003", f"{directory!r}: an existing directory")]})
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        # Counting relies on the GIL (metrics.Count).
+        raise ConfigError({"GRAVICORS_METRICS": [problem("gravicors.E093", "this Python runs without the GIL")]})
+    try:
+        from .metrics import Metrics
+    except ImportError as err:
+        raise ConfigError({"GRAVICORS_METRICS": [problem("gravicors.E093", str(err))]}) from None
+    if directory is None and "gunicorn.arbiter" in sys.modules:
+        log.warning("%s", problem("gravicors.W013", f"app {app.name!r}"))
+    return Metrics(directory, path)

@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 import pytest
 from flask import Blueprint, Flask, request
 
-from .core import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH
+from . import browser
 from .extension import GraviCORS
-from .wsgi import _REFUSALS
+from .wsgi import refused_check
 
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse
@@ -46,23 +46,6 @@ ORIGIN = "https://app.example.com"
 
 #: Methods a view of :func:`make_app` answers (Flask adds HEAD and OPTIONS).
 VIEW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-
-# Fetch, "CORS-safelisted method": never preflighted, always allowed.
-_SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-# Fetch, "CORS-safelisted request-header" names (Content-Type only with one of
-# three MIME types, below). Anything else is listed in Access-Control-Request-Headers.
-_SAFELISTED_REQUEST_HEADERS = frozenset({"accept", "accept-language", "content-language"})
-_SAFELISTED_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
-# Fetch, "CORS-safelisted response-header name": readable without Expose-Headers.
-_SAFELISTED_RESPONSE_HEADERS = frozenset(
-    {"cache-control", "content-language", "content-length", "content-type", "expires", "last-modified", "pragma"}
-)
-# Fetch, "forbidden response-header name": never readable, whatever is exposed.
-_FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
-
-# The extension's own 400 answers to a refused preflight, by body: which check failed.
-_REFUSED_BY = {body: check for (check, _vary), (body, _) in _REFUSALS.items()}
-
 
 # --- Configs --------------------------------------------------------------------
 
@@ -162,42 +145,23 @@ def gravicors_app() -> Callable[..., Flask]:
 # --- The browser's side: Fetch's checks -------------------------------------------
 
 
-def _list(value: str | None) -> list[str]:
-    return [item.strip() for item in (value or "").split(",") if item.strip()]
+def _pairs(response: TestResponse) -> list[tuple[str, str]]:
+    return list(response.headers.items())
 
 
 def cors_check(response: TestResponse, origin: str, credentials: bool) -> str | None:
     """Fetch's CORS check of a response to a request from ``origin``: ``None`` when
     it passes, else why not. ``credentials``: the request's credentials mode is
-    ``include``."""
-    values = response.headers.getlist(ACAO)
-    if not values:
-        return f"no {ACAO}"
-    value = ", ".join(values)
-    if value == "*" and not credentials:
-        return None
-    if value != origin:
-        if value == "*":
-            return f"{ACAO} is '*' on a request with credentials"
-        return f"{ACAO} is {value!r}, not the page's origin {origin!r}"
-    if credentials and response.headers.get(ACAC) != "true":
-        return f"{ACAC} is not 'true' on a request with credentials"
-    return None
+    ``include`` (:func:`flask_gravicors.browser.cors_check`)."""
+    blocked = browser.cors_check(_pairs(response), origin, credentials)
+    return None if blocked is None else blocked.reason
 
 
 def unsafe_request_headers(headers: Mapping[str, str]) -> list[str]:
     """The names a browser lists in ``Access-Control-Request-Headers`` for a request
     with ``headers`` (Fetch, "CORS-unsafe request-header names"): lower-cased,
     sorted, the safelisted ones left out."""
-    out = set()
-    for name, value in headers.items():
-        lower = name.lower()
-        if lower in _SAFELISTED_REQUEST_HEADERS:
-            continue
-        if lower == "content-type" and value.split(";")[0].strip().lower() in _SAFELISTED_CONTENT_TYPES:
-            continue
-        out.add(lower)
-    return sorted(out)
+    return browser.unsafe_request_headers(headers)
 
 
 def preflight_check(
@@ -205,35 +169,16 @@ def preflight_check(
 ) -> str | None:
     """Fetch's CORS-preflight fetch, the browser's side: ``None`` when the browser
     goes on with the actual request, else why it does not."""
-    if not 200 <= response.status_code <= 299:
-        return f"the preflight got {response.status_code}, not an ok status"
-    failed = cors_check(response, origin, credentials)
-    if failed:
-        return failed
-    if private_network and response.headers.get(ACAPN) != "true":
-        return f"{ACAPN} is not 'true'"
-    methods = _list(response.headers.get(ACAM))
-    # "*" is a wildcard only without credentials; the safelisted methods always pass.
-    if method not in methods and method not in _SAFELISTED_METHODS and (credentials or "*" not in methods):
-        return f"{method} is not in {ACAM}"
-    allowed = {name.lower() for name in _list(response.headers.get(ACAH))}
-    for name in header_names:
-        lower = name.lower()
-        # "*" never covers Authorization (a CORS non-wildcard request-header name).
-        wildcard = "*" in allowed and not credentials and lower != "authorization"
-        if lower not in allowed and not wildcard:
-            return f"{lower} is not in {ACAH}"
-    return None
+    blocked = browser.preflight_check(
+        response.status_code, _pairs(response), origin, method, header_names, credentials, private_network
+    )
+    return None if blocked is None else blocked.reason
 
 
 def readable_headers(response: TestResponse, credentials: bool) -> frozenset[str]:
     """Lower-cased names of the response headers a script can read (``headers.get``)
     once the CORS check passed: the safelisted ones and those exposed."""
-    exposed = {name.lower() for name in _list(response.headers.get(ACEH))}
-    present = {name.lower() for name in response.headers.keys()}
-    if "*" in exposed and not credentials:
-        return frozenset(present - _FORBIDDEN_RESPONSE_HEADERS)
-    return frozenset(present & (_SAFELISTED_RESPONSE_HEADERS | exposed) - _FORBIDDEN_RESPONSE_HEADERS)
+    return browser.readable_headers(_pairs(response), credentials)
 
 
 # --- Requests in one call -----------------------------------------------------------
@@ -276,7 +221,7 @@ class Outcome:
         answer = self.preflight
         if answer is None or answer.status_code != 400:
             return None
-        return _REFUSED_BY.get(answer.get_data())
+        return refused_check(answer.get_data())
 
     @property
     def readable(self) -> frozenset[str]:
@@ -388,16 +333,29 @@ def fetch(
     origin: str = ORIGIN,
     headers: Mapping[str, str] | None = None,
     credentials: bool = False,
+    private_network: bool = False,
     **kwargs: Any,
 ) -> Outcome:
-    """What a page's ``fetch(path, {method, headers, credentials})`` does: a
-    preflight first when the method or a header is not CORS-safelisted, the actual
-    request only when the preflight passed, and the CORS check of its response."""
+    """What a page's ``fetch(path, {method, headers, credentials})`` does: the
+    method normalised as browsers do (``delete`` is sent as ``DELETE``), a preflight
+    first when the method or a header is not CORS-safelisted (or, with
+    ``private_network``, always: Private Network Access), the actual request only
+    when the preflight passed, and the CORS check of its response."""
     headers = dict(headers or {})
-    names = unsafe_request_headers(headers)
-    if method in _SAFELISTED_METHODS and not names:
+    method = browser.normalize_method(method)
+    if not browser.preflight_reasons(method, headers, private_network):
         return actual(app, method, path, origin=origin, headers=headers, credentials=credentials, **kwargs)
-    first = preflight(app, path, method=method, origin=origin, headers=names, credentials=credentials, **kwargs)
+    names = unsafe_request_headers(headers)
+    first = preflight(
+        app,
+        path,
+        method=method,
+        origin=origin,
+        headers=names,
+        credentials=credentials,
+        private_network=private_network,
+        **kwargs,
+    )
     if not first.allowed:
         return Outcome(f"{method} {path}", origin, credentials, first.response, first.response, f"preflight: {first.reason}")
     then = actual(app, method, path, origin=origin, headers=headers, credentials=credentials, **kwargs)

@@ -14,10 +14,28 @@ from __future__ import annotations
 
 import http
 import logging
-from typing import Any, Callable, Iterable
+import re
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from .core import ACAC, ACAO, ACEH, PREFLIGHT_VARY, PREFLIGHT_VARY_PRIVATE_NETWORK, CompiledApi, Headers, Runtime
+from .core import (
+    ACAC,
+    ACAO,
+    ACEH,
+    MAX_REQUEST_HEADERS_ITEMS,
+    MAX_REQUEST_HEADERS_LENGTH,
+    ORIGIN_CACHE_SIZE,
+    PREFLIGHT_VARY,
+    PREFLIGHT_VARY_PRIVATE_NETWORK,
+    CompiledApi,
+    CorsRules,
+    Headers,
+    Refusal,
+    Runtime,
+)
 from .templates import Failure, render
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 log = logging.getLogger("flask_gravicors")
 
@@ -62,10 +80,26 @@ _PLAIN = frozenset(
 )
 
 
-def _refusal(check: str, vary: str) -> tuple[bytes, Headers]:
-    """The 400 answer to a preflight that failed ``check``: a short body naming the
-    check without revealing the configured lists, and its headers (built once)."""
-    body = f"CORS preflight refused: {check} not allowed\n".encode()
+def refusal_text(refusal: Refusal, debug: bool = False) -> str:
+    """The text of a refused preflight's answer: the failed check, and in debug
+    mode (``GRAVICORS_DEBUG``) the refused value, escaped and cut to 200
+    characters: never the configured lists."""
+    text = f"CORS preflight refused: {refusal.check} not allowed"
+    return f"{text}: {for_log(refusal.value)}" if debug else text
+
+
+_REFUSED = re.compile(rb"CORS preflight refused: (origin|method|headers) not allowed(?:\n|: )")
+
+
+def refused_check(body: bytes) -> str | None:
+    """The check a body of :func:`refusal_text` names (the test kit reads it)."""
+    found = _REFUSED.match(body)
+    return found.group(1).decode() if found else None
+
+
+def _bad_request(text: str, vary: str) -> tuple[bytes, Headers]:
+    """A 400 answer's body (``text`` and a newline) and headers."""
+    body = f"{text}\n".encode()
     return body, [
         ("Content-Type", "text/plain; charset=utf-8"),
         ("Content-Length", str(len(body))),
@@ -73,9 +107,9 @@ def _refusal(check: str, vary: str) -> tuple[bytes, Headers]:
     ]
 
 
-#: By (failed check, the API's preflight Vary).
+#: The answers out of debug mode, built once: by (failed check, the API's preflight Vary).
 _REFUSALS = {
-    (check, vary): _refusal(check, vary)
+    (check, vary): _bad_request(refusal_text(Refusal(check, "", "")), vary)
     for check in ("origin", "method", "headers")
     for vary in (PREFLIGHT_VARY, PREFLIGHT_VARY_PRIVATE_NETWORK)
 }
@@ -92,17 +126,21 @@ def status_line(status: int) -> str:
         return f"{status} Unknown"
 
 
-def preflight_refusal(api: CompiledApi, check: str, accept: str | None) -> tuple[int, Headers, bytes]:
-    """The answer to a preflight that failed ``check``: the API's
+def preflight_refusal(api: CompiledApi, refusal: Refusal, accept: str | None, debug: bool = False) -> tuple[int, Headers, bytes]:
+    """The answer to a preflight that ``refusal`` refused: the API's
     ``CORS_PREFLIGHT_FAILED`` template chosen by ``Accept``, else 400 with a short
-    text naming the check (Gravitee's is empty). Never an ``Access-Control-Allow-*``
-    header (templates cannot hold one: gravicors.E072); always the preflight Vary."""
+    text naming the check (:func:`refusal_text`; Gravitee's is empty). Never an
+    ``Access-Control-Allow-*`` header (templates cannot hold one: gravicors.E072);
+    always the preflight Vary."""
     if api.templates:
-        failure = Failure(400, CORS_PREFLIGHT_FAILED, f"CORS preflight refused: {check} not allowed")
+        failure = Failure(400, CORS_PREFLIGHT_FAILED, refusal_text(refusal, debug))
         if api.templates.pick(CORS_PREFLIGHT_FAILED, accept) is not None:
             status, headers, body = render(failure, api.templates, accept)
             return status, [*headers, ("Vary", api.cors.preflight_vary)], body
-    body, headers = _REFUSALS[check, api.cors.preflight_vary]
+    if debug:
+        body, headers = _bad_request(refusal_text(refusal, debug), api.cors.preflight_vary)
+    else:
+        body, headers = _REFUSALS[refusal.check, api.cors.preflight_vary]
     # A copy: a server or middleware may change the list it is given.
     return 400, list(headers), body
 
@@ -217,14 +255,60 @@ def _adding(start_response: StartResponse, added: Headers) -> StartResponse:
     return cors_start_response
 
 
+#: Seconds between two debug-mode log lines about the actual requests of one
+#: (API, origin) whose origin is refused.
+DEBUG_LOG_INTERVAL = 60.0
+
+
+def request_kind(environ: dict[str, Any], origin: str | None) -> str:
+    """``websocket`` (a handshake), ``preflight`` (OPTIONS with Origin and
+    Access-Control-Request-Method) or ``actual``: the metrics' ``kind`` label."""
+    if "HTTP_UPGRADE" in environ and is_websocket(environ):
+        return "websocket"
+    if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+        return "preflight"
+    return "actual"
+
+
+def configured(rules: CorsRules, field: str) -> str:
+    """A configured list as a log line shows it: ``['GET', 'PUT']``, cut to 200 characters."""
+    text = repr(list(rules.config.get(field, ())))
+    return text[:200] + "...]" if len(text) > 200 else text
+
+
+def refusal_detail(rules: CorsRules, refusal: Refusal) -> str:
+    """What refused a preflight, for the debug log and ``flask gravicors explain``:
+    the value, escaped, and the configured list that lacks it (cut to 200 characters)."""
+    if refusal.malformed:
+        return (
+            f"Access-Control-Request-Headers {for_log(refusal.value)} is not a list of at most "
+            f"{MAX_REQUEST_HEADERS_ITEMS} header names within {MAX_REQUEST_HEADERS_LENGTH} characters"
+        )
+    what = {"origin": "origin", "method": "method", "headers": "header"}[refusal.check]
+    text = f"{what} {for_log(refusal.value)} is not in {refusal.field} {configured(rules, refusal.field)}"
+    if refusal.check == "origin" and rules.dynamic is not None:
+        text += " and the gravicors_origin_allowed hook did not allow it"
+    return text
+
+
 class CorsMiddleware:
-    """Wraps a WSGI app; ``runtime`` is swapped whole by ``reconfigure``."""
+    """Wraps a WSGI app; ``runtime`` is swapped whole by ``reconfigure``.
 
-    __slots__ = ("app", "runtime", "__weakref__")
+    ``debug`` (``GRAVICORS_DEBUG``): refusals are logged at WARNING with the
+    refused value and the list that lacks it, and a refused preflight's 400 body
+    names the value. ``metrics`` (``GRAVICORS_METRICS``): every request is counted,
+    and :attr:`Metrics.path <flask_gravicors.metrics.Metrics.path>` is answered here.
+    """
 
-    def __init__(self, app: WSGIApp, runtime: Runtime):
+    __slots__ = ("app", "runtime", "debug", "metrics", "_logged", "__weakref__")
+
+    def __init__(self, app: WSGIApp, runtime: Runtime, *, debug: bool = False, metrics: Metrics | None = None):
         self.app = app
         self.runtime = runtime
+        self.debug = debug
+        self.metrics = metrics
+        #: (API name, origin) -> when its refused actual requests were last logged (debug).
+        self._logged: dict[tuple[str, str], float] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # Read the snapshot once: this request sees one config throughout.
@@ -236,13 +320,18 @@ class CorsMiddleware:
         # environ.get each time, not a local alias: binding the method allocates an
         # object per request (about 500 of the fast path's 8 700 instructions).
         if runtime.expires is not None and runtime.clock() >= runtime.expires:
-            # A run-time origin decision in the memo expired (dynamic_origins only).
+            # A run-time origin decision in the memo expired (dynamic_origins, or a
+            # debug-mode entry due to be logged again).
             runtime.forget_expired()
         key = environ.get("PATH_INFO", "")[: runtime.key_length]
         origin = environ.get("HTTP_ORIGIN")
         seen = runtime.seen.get((key, origin))
         if seen is not None and "HTTP_UPGRADE" not in environ and environ.get("REQUEST_METHOD") != "OPTIONS":
-            chain, added = seen
+            chain, added, count = seen
+            if count is not None:
+                # Metrics on: one float added in shared memory (Count.inc, inlined:
+                # a call costs about a third of it).
+                count.view[count.index] += 1.0
             if chain is not None:
                 # The Flask hooks run this API's plans and flows (extension._before_request).
                 environ[REQUEST_KEY] = RequestState(chain)
@@ -256,10 +345,15 @@ class CorsMiddleware:
     ) -> Iterable[bytes]:
         """Every request, resolved in the snapshot ``__call__`` read; ``key`` and
         ``origin`` as ``__call__`` read them."""
+        metrics = self.metrics
+        if metrics is not None and environ.get("PATH_INFO") == metrics.path:
+            # Never under an API (init_app refuses such a path), never remembered
+            # (Runtime.reserved), never with CORS headers.
+            return metrics.answer(environ, start_response)
         api = runtime.resolve(environ)
         if api is None:
             # Outside every API: never touched, whatever the method or headers.
-            runtime.remember(key, origin, None, None)
+            self._untouched(runtime, environ, key, origin, None)
             return self.app(environ, start_response)
         if api.chain:
             # The Flask hooks run this API's plans and flows (extension._before_request);
@@ -267,10 +361,12 @@ class CorsMiddleware:
             environ[REQUEST_KEY] = RequestState(api)
         rules = api.cors
         if not rules.active:
-            runtime.remember(key, origin, api, None)
+            self._untouched(runtime, environ, key, origin, api)
             return self.app(environ, start_response)
         if "HTTP_UPGRADE" in environ and is_websocket(environ):
             # Not remembered: the next request on this path may be no handshake.
+            if metrics is not None:
+                metrics.requests(api.name, "websocket", "untouched").inc()
             return self.app(environ, start_response)
 
         if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
@@ -280,8 +376,55 @@ class CorsMiddleware:
 
         # Vary: Origin (when due) then ours, in the order rewrite_headers gives.
         added = rules.actual_added(origin)
-        runtime.remember(key, origin, api, added, rules.expiry(origin) if rules.dynamic is not None else None)
+        expires = rules.expiry(origin) if rules.dynamic is not None else None
+        # No Allow-Origin among them: the origin is refused (a request without
+        # Origin is no cross-origin read: allowed).
+        refused = origin is not None and len(added) == len(rules.vary_list)
+        count = None
+        if metrics is not None:
+            count = metrics.requests(api.name, "actual", "refused" if refused else "allowed", "origin" if refused else "")
+            count.inc()
+        if refused and self.debug:
+            until = self._log_refused_actual(runtime, api, origin)  # type: ignore[arg-type]
+            expires = until if expires is None else min(expires, until)
+        runtime.remember(key, origin, api, added, expires, count)
         return self.app(environ, _adding(start_response, added))
+
+    def _untouched(
+        self, runtime: Runtime, environ: dict[str, Any], key: str, origin: str | None, api: CompiledApi | None
+    ) -> None:
+        """Count (metrics on) and remember a request CORS leaves alone: no API owns
+        its path (``api`` None), or the API's CORS is not active."""
+        count = None
+        metrics = self.metrics
+        if metrics is not None:
+            name = "" if api is None else api.name
+            kind = request_kind(environ, origin)
+            # What a later actual request remembered here counts under.
+            count = metrics.requests(name, "actual", "untouched")
+            (count if kind == "actual" else metrics.requests(name, kind, "untouched")).inc()
+        runtime.remember(key, origin, api, None, count=count)
+
+    def _log_refused_actual(self, runtime: Runtime, api: CompiledApi, origin: str) -> float:
+        """Debug mode: log an actual request whose origin is refused, once per (API,
+        origin) per :data:`DEBUG_LOG_INTERVAL`; returns when that interval ends (the
+        memo forgets the request then, so a later one is seen here again: nothing
+        is paid on the fast path)."""
+        now = runtime.clock()
+        logged = self._logged
+        last = logged.get((api.name, origin))
+        if last is None or now - last >= DEBUG_LOG_INTERVAL:
+            if len(logged) >= ORIGIN_CACHE_SIZE:
+                logged.clear()
+            logged[api.name, origin] = last = now
+            log.warning(
+                "CORS: actual request on API %s from an origin it refuses: %s; served without "
+                "Access-Control-Allow-Origin, so the browser hides the response from the script "
+                "(logged once a minute per API and origin)",
+                for_log(api.name),
+                refusal_detail(api.cors, Refusal("origin", origin, "allow_origin")),
+            )
+        return last + DEBUG_LOG_INTERVAL
 
     def _preflight(
         self,
@@ -292,34 +435,49 @@ class CorsMiddleware:
         method: str,
     ) -> Iterable[bytes]:
         rules = api.cors
-        failed, headers = rules.preflight(
-            origin,
-            method,
-            environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-            environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-        )
+        private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
+        refusal, headers = rules.preflight(origin, method, environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"), private_network)
         environ.pop(REQUEST_KEY, None)
-        if failed is not None:
+        metrics = self.metrics
+        if refusal is not None:
+            if metrics is not None:
+                metrics.requests(api.name, "preflight", "refused", refusal.check).inc()
             # Invalid preflights run no API flow (Gravitee), and get no Allow-*.
-            if log.isEnabledFor(logging.INFO):
+            if self.debug:
+                log.warning("CORS preflight refused on API %s: %s", for_log(api.name), refusal_detail(rules, refusal))
+            elif log.isEnabledFor(logging.INFO):
                 # Escaping the client's values only when the line is written.
                 log.info(
                     "CORS preflight refused on API %s: %s not allowed (origin=%s method=%s headers=%s)",
                     for_log(api.name),
-                    failed,
+                    refusal.check,
                     for_log(origin),
                     for_log(method),
                     for_log(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")),
                 )
-            refusal = preflight_refusal(api, failed, environ.get("HTTP_ACCEPT"))
+            answer = preflight_refusal(api, refusal, environ.get("HTTP_ACCEPT"), self.debug)
             if not api.failed_preflight_chain:
-                status, refusal_headers, body = refusal
+                status, refusal_headers, body = answer
                 start_response(status_line(status), refusal_headers)
                 return [body]
             # Platform flows run on every request, before the CORS check (Gravitee).
             state = environ[REQUEST_KEY] = RequestState(api, FAILED_PREFLIGHT)
-            state.refusal = refusal
+            state.refusal = answer
             return self.app(environ, self._preflight_start_response(start_response, state, [], [], rules.preflight_vary))
+        if rules.denies_private_network(private_network):
+            # Answered like any valid preflight (Gravitee), without the grant: the
+            # browser fails it.
+            if metrics is not None:
+                metrics.requests(api.name, "preflight", "refused", "private_network").inc()
+            if self.debug:
+                log.warning(
+                    "CORS preflight on API %s from origin %s asks for Private Network Access, which "
+                    "allow_private_network does not grant: the browser fails it",
+                    for_log(api.name),
+                    for_log(origin),
+                )
+        elif metrics is not None:
+            metrics.requests(api.name, "preflight", "allowed").inc()
         if not api.preflight_chain:
             # Gravitee, runPolicies off (or nothing to run): answered at once.
             headers.append(("Vary", rules.preflight_vary))

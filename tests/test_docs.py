@@ -130,6 +130,10 @@ def test_api_reference(site: Path) -> None:
         "make_app",
         "fetch",
         "RULES",
+        "Report",
+        "Refusal",
+        "preflight_reasons",
+        "Metrics",
     ):
         assert name in page, name
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, g
 
 from conftest import CALLS, PolicyPlugin, make_app
 from flask_gravicors import ConfigError, GraviCORS, Policy, hookimpl
+from flask_gravicors.explain import BrowserRequest
 from flask_gravicors.wsgi import REQUEST_KEY
 
 O = "https://shop.example.com"
@@ -341,3 +342,32 @@ def test_on_response_may_replace_the_response() -> None:
     GraviCORS(app, apis=[orders_api(policies=[{"name": "replace"}])], plugins=[Plugin()])
     response = app.test_client().get("/orders/1", headers={"Origin": O})
     assert (response.status_code, response.data, response.headers["Access-Control-Allow-Origin"]) == (202, b"replaced", O)
+
+
+@pytest.mark.parametrize(("debug", "app_debug", "warned"), [(True, False, True), (True, True, False), (False, False, False)])
+def test_debug_mode_warns_when_the_app_is_not_in_debug(
+    debug: bool, app_debug: bool, warned: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="flask_gravicors"):
+        make_app([orders_api()], debug=app_debug, config={"GRAVICORS_DEBUG": debug})
+    assert any("gravicors.W012" in r.getMessage() for r in caplog.records) is warned
+
+
+def test_debug_setting_must_be_a_flag() -> None:
+    with pytest.raises(ConfigError) as refused:
+        make_app([orders_api()], config={"GRAVICORS_DEBUG": "on"})
+    assert [(p.path, p.id) for p in refused.value.problems] == [("GRAVICORS_DEBUG", "gravicors.E003")]
+
+
+def test_explain_an_unsaved_config_leaves_the_running_one() -> None:
+    app = make_app([orders_api()])
+    ext: GraviCORS = app.extensions["gravicors"]
+    asked = BrowserRequest("/orders/1", "https://new.example")
+    assert not ext.explain(asked, app=app).allowed
+    widened = {"apis": [orders_api(cors={**CORS, "allow_origin": [O, "https://new.example"]})]}
+    assert ext.explain(asked, config=widened, app=app).allowed
+    assert app.test_client().get("/orders/1", headers={"Origin": "https://new.example"}).headers.get(
+        "Access-Control-Allow-Origin"
+    ) is None
+    with pytest.raises(ConfigError):
+        ext.explain(asked, config={"apis": [{"name": "x"}]}, app=app)

@@ -70,7 +70,9 @@ FETCH_ROWS = [
     ("PUT", "/orders/1", {"Content-Type": "application/json"}, ORIGIN, True, True, True, None, 200, set()),
     ("PUT", "/orders/1", {"X-Key": "k"}, ORIGIN, True, True, True, None, 200, set()),
     ("PATCH", "/orders/1", {}, ORIGIN, True, False, True, "method", 400, set()),
-    ("put", "/orders/1", {}, ORIGIN, True, False, True, "method", 400, set()),
+    # Browsers upper-case the six standard methods and send any other as written.
+    ("put", "/orders/1", {}, ORIGIN, True, True, True, None, 200, set()),
+    ("patch", "/orders/1", {}, ORIGIN, True, False, True, "method", 400, set()),
     ("PUT", "/orders/1", {"X-Other": "1"}, ORIGIN, True, False, True, "headers", 400, set()),
     ("PUT", "/orders/1", {}, EVIL, False, False, True, "origin", 400, set()),
     ("GET", "/outside/1", {}, ORIGIN, False, False, False, None, 200, set()),

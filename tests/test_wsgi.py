@@ -13,7 +13,7 @@ import pytest
 from flask import Flask, abort
 
 from conftest import CALLS, OWN_HEADERS, make_app
-from flask_gravicors.wsgi import for_log, merge_vary, rewrite_headers
+from flask_gravicors.wsgi import for_log, merge_vary, refused_check, rewrite_headers
 
 O = "https://shop.example.com"
 EVIL = "https://evil.test"
@@ -330,3 +330,80 @@ def test_refused_preflight_is_logged_escaped(caplog: pytest.LogCaptureFixture) -
     (record,) = [r for r in caplog.records if "refused" in r.getMessage()]
     assert "origin not allowed" in record.getMessage()
     assert "\n" not in record.getMessage() and "\\r\\n" in record.getMessage()
+
+
+# --- debug mode (GRAVICORS_DEBUG) ---------------------------------------------------
+
+# (preflight request headers, check, value named in the 400 body, text in the WARNING line)
+DEBUG_REFUSALS = [
+    (pre(origin=EVIL), "origin", "'https://evil.test'", "origin 'https://evil.test' is not in allow_origin ['https://shop.example.com']"),
+    (pre(method="PATCH"), "method", "'PATCH'", "method 'PATCH' is not in allow_methods ['GET', 'POST', 'PUT']"),
+    (pre(headers="content-type,x-other,x-b"), "headers", "'x-b'", "header 'x-b' is not in allow_headers ['content-type', 'x-key']"),
+    (pre(headers="a b"), "headers", "'a b'", "Access-Control-Request-Headers 'a b' is not a list of at most 100 header names"),
+]
+
+
+@pytest.mark.parametrize(("headers", "check", "value", "logged"), DEBUG_REFUSALS)
+def test_debug_mode_names_the_refused_value(
+    headers: dict[str, str], check: str, value: str, logged: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app([{"name": "orders", "context_path": "/orders", "cors": CORS}], config={"GRAVICORS_DEBUG": True})
+    with caplog.at_level("WARNING", logger="flask_gravicors"):
+        response = app.test_client().options("/orders/1", headers=headers)
+    assert response.status_code == 400
+    assert response.get_data(as_text=True) == f"CORS preflight refused: {check} not allowed: {value}\n"
+    assert refused_check(response.get_data()) == check  # as the test kit reads it
+    (record,) = [r for r in caplog.records if "preflight refused" in r.getMessage()]
+    assert record.levelname == "WARNING" and logged in record.getMessage()
+    # The body never holds the configured lists.
+    assert O not in response.get_data(as_text=True) and "x-key" not in response.get_data(as_text=True)
+
+
+def test_debug_body_is_escaped_and_bounded() -> None:
+    app = make_app([{"name": "orders", "context_path": "/orders", "cors": CORS}], config={"GRAVICORS_DEBUG": True})
+    hostile = "https://evil.test\r\nX-Injected: 1" + "a" * 5000
+    response = app.test_client().options("/orders/1", headers=pre(), environ_overrides={"HTTP_ORIGIN": hostile})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and body.count("\n") == 1 and "\r" not in body
+    assert "\\r\\nX-Injected" in body and len(body) < 300
+
+
+def test_debug_mode_logs_a_refused_actual_request_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app([{"name": "orders", "context_path": "/orders", "cors": CORS}], config={"GRAVICORS_DEBUG": True})
+    now = [1000.0]
+    app.extensions["gravicors"].runtime_for(app).clock = lambda: now[0]
+    client = app.test_client()
+
+    def logged() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "actual request" in r.getMessage()]
+
+    with caplog.at_level("WARNING", logger="flask_gravicors"):
+        for path in ("/orders/1", "/orders/1", "/orders/2/x", "/orders/1"):
+            assert client.get(path, headers={"Origin": EVIL}).headers.get("Access-Control-Allow-Origin") is None
+        client.get("/orders/1", headers={"Origin": "https://other.test"})
+        client.get("/orders/1", headers={"Origin": O})  # allowed: never logged
+        assert len(logged()) == 2  # one per (API, origin)
+        assert "origin 'https://evil.test' is not in allow_origin" in logged()[0] and "\n" not in logged()[0]
+        now[0] += 59
+        client.get("/orders/1", headers={"Origin": EVIL})
+        assert len(logged()) == 2
+        now[0] += 2
+        client.get("/orders/1", headers={"Origin": EVIL})
+        assert len(logged()) == 3
+
+
+def test_without_debug_a_refused_actual_request_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app([{"name": "orders", "context_path": "/orders", "cors": CORS}])
+    with caplog.at_level("DEBUG", logger="flask_gravicors"):
+        app.test_client().get("/orders/1", headers={"Origin": EVIL})
+    assert not [r for r in caplog.records if "actual request" in r.getMessage()]
+    # ... and the memo keeps no expiry for it: the fast path reads no clock.
+    assert app.extensions["gravicors"].runtime_for(app).expires is None
+
+
+def test_debug_mode_warns_of_a_private_network_preflight_not_granted(caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app([{"name": "orders", "context_path": "/orders", "cors": CORS}], config={"GRAVICORS_DEBUG": True})
+    with caplog.at_level("WARNING", logger="flask_gravicors"):
+        response = app.test_client().options("/orders/1", headers=pre(**{"Access-Control-Request-Private-Network": "true"}))
+    assert response.status_code == 200 and "Access-Control-Allow-Private-Network" not in response.headers
+    assert any("Private Network Access" in r.getMessage() for r in caplog.records)

@@ -115,6 +115,9 @@ class AppStore:
         self._pending_seed: tuple[Any] | None = None
         self.host = socket.gethostname()
         self.watcher: Watcher | None = None
+        #: Told ``("applied" | "refused", version number)`` of every version this
+        #: process applies or refuses (the metrics, when on); must not raise.
+        self.observer: Callable[[str, int], None] | None = None
 
     @classmethod
     def for_app(cls, ext: GraviCORS, app: Flask) -> AppStore:
@@ -234,6 +237,8 @@ class AppStore:
         if self.refused is None or self.refused[0] != number:
             running = "the app's own config" if self.applied is None else f"version {self.applied}"
             log.error("refused version %d of store %s, keeps running %s: %s", number, self.sql.url_text, running, one_line(err))
+            if self.observer is not None:
+                self.observer("refused", number)
         self.refused = (number, one_line(err)[:500])
         self.report_due = True
 
@@ -259,6 +264,8 @@ class AppStore:
             if self.refused is not None and self.refused[0] < version.number:
                 self.refused = None
             self.report_due = True
+            if self.observer is not None:
+                self.observer("applied", version.number)
         log.info("applied version %d (by %s, source %s)", version.number, printable(version.author), printable(version.source))
         return True
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import pytest
 
-from .scenarios import APPS, DYNAMIC_TTL, SCENARIOS, Scenario
+from .scenarios import APPS, DYNAMIC_TTL, SCENARIOS, Origins, Scenario, api_config
 from .servers import RequestLog, ServerThread, make_api_app, page_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -62,34 +61,6 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-@dataclass(frozen=True)
-class Origins:
-    page_port: int
-    other_port: int
-
-    @property
-    def tokens(self) -> dict[str, str]:
-        return {
-            "{page}": f"http://127.0.0.1:{self.page_port}",
-            "{other}": f"http://127.0.0.1:{self.other_port}",
-            "{port}": str(self.page_port),
-            "{other_port}": str(self.other_port),
-        }
-
-    def fill(self, value: Any, **extra: str) -> Any:
-        """``value`` with every ``{token}`` in its strings replaced, recursively."""
-        tokens = {**self.tokens, **{f"{{{k}}}": v for k, v in extra.items()}}
-        if isinstance(value, str):
-            for token, text in tokens.items():
-                value = value.replace(token, text)
-            return value
-        if isinstance(value, Mapping):
-            return {k: self.fill(v, **extra) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(self.fill(v, **extra) for v in value)
-        return value
-
-
 @pytest.fixture(scope="module")
 def origins() -> Iterator[Origins]:
     """The main page origin and a second, disallowed one: two servers, two ports."""
@@ -100,27 +71,6 @@ def origins() -> Iterator[Origins]:
     finally:
         page.stop()
         other.stop()
-
-
-def api_config(
-    scenario: Scenario,
-    origins: Origins,
-    cors: Mapping[str, Any] | None = None,
-    policies: Sequence[Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """The API a scenario gets to itself: at ``/s/<id>``, or bound to the blueprint
-    named ``<id>`` (mounted at ``/b/<id>``)."""
-    binding = {"blueprint": scenario.id} if scenario.blueprint else {"context_path": f"/s/{scenario.id}"}
-    return {
-        "name": scenario.id,
-        **binding,
-        "entrypoints": list(scenario.entrypoints),
-        "cors": origins.fill(dict(cors if cors is not None else scenario.cors or {})),
-        "policies": [dict(p) for p in (policies if policies is not None else scenario.policies)],
-        "plans": [dict(p) for p in scenario.plans],
-        "flows": [dict(f) for f in scenario.flows],
-        "response_templates": dict(scenario.templates or {}),
-    }
 
 
 class ApiServer:

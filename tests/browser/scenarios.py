@@ -14,13 +14,17 @@ Chromium resolves them to loopback). ``{id}`` in expected values is the row's id
 
 Verdicts follow the Fetch standard's CORS protocol as Chromium implements it; the
 rules of the extension are those of issue 2 (see ``/work/shared/REFERENCE.md``).
+
+:class:`Origins` fills the templates and :func:`api_config` makes a row's API: the
+browser suite's fixtures and ``tests/test_explain.py`` (which checks explain against
+every row) both build the rows' APIs with them.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import jwt
 
@@ -144,6 +148,55 @@ X_TRACE = 'fetch(URL, {headers: {"X-Trace": "t-1"}})'
 #: The API servers: "shared" holds most rows' APIs; "policy-free" is an app whose
 #: config starts with no policy at all (rows that add one with reconfigure()).
 APPS = ("shared", "policy-free")
+
+@dataclass(frozen=True)
+class Origins:
+    page_port: int
+    other_port: int
+
+    @property
+    def tokens(self) -> dict[str, str]:
+        return {
+            "{page}": f"http://127.0.0.1:{self.page_port}",
+            "{other}": f"http://127.0.0.1:{self.other_port}",
+            "{port}": str(self.page_port),
+            "{other_port}": str(self.other_port),
+        }
+
+    def fill(self, value: Any, **extra: str) -> Any:
+        """``value`` with every ``{token}`` in its strings replaced, recursively."""
+        tokens = {**self.tokens, **{f"{{{k}}}": v for k, v in extra.items()}}
+        if isinstance(value, str):
+            for token, text in tokens.items():
+                value = value.replace(token, text)
+            return value
+        if isinstance(value, Mapping):
+            return {k: self.fill(v, **extra) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.fill(v, **extra) for v in value)
+        return value
+
+
+def api_config(
+    scenario: Scenario,
+    origins: Origins,
+    cors: Mapping[str, Any] | None = None,
+    policies: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The API a scenario gets to itself: at ``/s/<id>``, or bound to the blueprint
+    named ``<id>`` (mounted at ``/b/<id>``)."""
+    binding = {"blueprint": scenario.id} if scenario.blueprint else {"context_path": f"/s/{scenario.id}"}
+    return {
+        "name": scenario.id,
+        **binding,
+        "entrypoints": list(scenario.entrypoints),
+        "cors": origins.fill(dict(cors if cors is not None else scenario.cors or {})),
+        "policies": [dict(p) for p in (policies if policies is not None else scenario.policies)],
+        "plans": [dict(p) for p in scenario.plans],
+        "flows": [dict(f) for f in scenario.flows],
+        "response_templates": dict(scenario.templates or {}),
+    }
+
 
 # fmt: off
 SCENARIOS: list[Scenario] = [
