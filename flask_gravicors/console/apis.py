@@ -1,5 +1,6 @@
-"""APIs: the list, an API's page, Edit API (General, Entrypoints, the Cors tab)
-and Save; and the small JSON endpoint that tells how many workers run a version.
+"""APIs: the list, an API's page, Edit API (General, Entrypoints, the Cors tab),
+Save and Try it; and the small JSON endpoint that tells how many workers run a
+version.
 
 What is shown is the store's newest version (what every worker runs, or will
 within a second), not this process's copy.
@@ -8,17 +9,19 @@ within a second), not this process's copy.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any, Mapping
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user  # type: ignore[import-untyped]
 
 from ..errors import ConfigError
+from ..explain import NETWORK_ERROR
 from ..store import Version, VersionConflict, VersionNotFound
 from ..store.diff import Change, diff_configs, printable
-from . import cors_form
+from . import cors_form, try_it
 from .auth import role_required
-from .forms import CorsForm
+from .forms import CorsForm, TryForm
 from .pages import supports_cors
 
 log = logging.getLogger("flask_gravicors.console")
@@ -118,6 +121,18 @@ def entrypoints(name: str) -> Any:
     )
 
 
+def default_path(api: Mapping[str, Any]) -> str:
+    """Where Try it sends its request unless told: the API's context path, or the
+    first route of its blueprint without variables ("" when it has none)."""
+    if isinstance(api.get("context_path"), str):
+        return str(api["context_path"])
+    prefix = f"{api.get('blueprint')}."
+    for rule in _state().host.url_map.iter_rules():
+        if str(rule.endpoint).startswith(prefix) and not rule.arguments:
+            return str(rule.rule)
+    return ""
+
+
 def _cors_page(
     version: Version,
     api: Mapping[str, Any],
@@ -127,8 +142,13 @@ def _cors_page(
     status: int = 200,
     placed: cors_form.Placed | None = None,
     conflict: dict[str, Any] | None = None,
+    trial: TryForm | None = None,
+    tried: try_it.Tried | None = None,
 ) -> Any:
     form.allow_methods.choices = [*cors_form.METHODS, *(m for m in values["allow_methods"] if m not in cors_form.METHODS)]
+    if trial is None:
+        # After a Save refused or in conflict: Try it's fields as they were sent.
+        trial = TryForm(data={"path": default_path(api)})
     saved = request.args.get("saved", type=int)
     return (
         render_template(
@@ -139,6 +159,9 @@ def _cors_page(
             values=values,
             placed=placed or cors_form.Placed(),
             conflict=conflict,
+            trial=trial,
+            tried=tried,
+            network_error=NETWORK_ERROR,
             live=live_text(saved) if saved else None,
             star=any(o == "*" for o in values["allow_origin"]),
             advanced_open=any(values[f] for f in cors_form.ADVANCED)
@@ -159,21 +182,35 @@ def cors(name: str) -> Any:
     return _cors_page(version, found, form, values)
 
 
+def _form_config(form: CorsForm, name: str) -> tuple[Version, int, Mapping[str, Any], cors_form.Values, dict[str, Any]]:
+    """The Cors form as a config: the version it was opened on, with API ``name``'s
+    Cors fields set to the form's values. What Save saves and Try it explains.
+
+    Returns that version, the API's index and entry in it, the form's values and
+    the config."""
+    try:
+        base = _state().store.get(int(form.base_version.data or ""))
+    except (ValueError, VersionNotFound):
+        abort(400, "The form does not say which version it was opened on: reload the Cors tab.")
+    found = cors_form.find_api(base.config, name)
+    if found is None:
+        abort(404, f"No API called {printable(name)!r} in version {base.number}.")
+    index, api = found
+    if current_user.can("editor"):
+        values = cors_form.submitted_values(form.data)
+    else:
+        # A viewer's fields are disabled, so the browser sends none of them: the
+        # form is the version as stored.
+        values = cors_form.stored_values(api.get("cors"))
+    return base, index, api, values, cors_form.with_cors(base.config, name, values)
+
+
 @bp.post("/apis/<segment:name>/cors")
 @role_required("editor")
 def save_cors(name: str) -> Any:
     form = CorsForm()
     store = _state().store
-    mine = cors_form.submitted_values(form.data)
-    try:
-        base = store.get(int(form.base_version.data or ""))
-    except (ValueError, VersionNotFound):
-        abort(400, "The form does not say which version it was opened on: reload the Cors tab.")
-    based_on = cors_form.find_api(base.config, name)
-    if based_on is None:
-        abort(404, f"No API called {printable(name)!r} in version {base.number}.")
-    index, api = based_on
-    new_config = cors_form.with_cors(base.config, name, mine)
+    base, index, api, mine, new_config = _form_config(form, name)
     if new_config == base.config:
         flash("Nothing to save: no field was changed.")
         return redirect(url_for("apis.cors", name=name))
@@ -198,6 +235,40 @@ def save_cors(name: str) -> Any:
     log.info("console: %s saved version %d (API %s)", printable(current_user.name), saved.number, printable(name))
     flash("Configuration successfully saved!")
     return redirect(url_for("apis.cors", name=name, saved=saved.number))
+
+
+@bp.post("/apis/<segment:name>/cors/try")
+def try_cors(name: str) -> Any:
+    """Try it: what the browser does with the request described, against the Cors
+    form's configuration (unsaved edits included), by ``GraviCORS.explain``. It
+    changes nothing, so a viewer may use it; the page comes back with everything
+    that was typed."""
+    form = CorsForm()
+    base, index, api, mine, config = _form_config(form, name)
+    if not current_user.can("editor"):
+        # The browser sent none of a viewer's (disabled) fields: show them as stored.
+        form = CorsForm(formdata=None, data={**cors_form.form_data(mine), "base_version": str(base.number)})
+    path = default_path(api)
+    trial = TryForm(data={"path": path})
+    if not trial.validate():
+        return _cors_page(base, api, form, mine, status=422, trial=trial)
+    url = (trial.path.data or "").strip() or path
+    if not url:
+        trial.path.errors = ["Enter a path this API serves: its blueprint has no route without variables."]
+        return _cors_page(base, api, form, mine, status=422, trial=trial)
+    state = _state()
+    tried = try_it.run(partial(state.ext.explain, app=state.host), try_it.browser_request(trial.data, url), config)
+    if tried.report is not None:
+        return _cors_page(base, api, form, mine, trial=trial, tried=tried)
+    # Refused as Save would refuse it: each problem next to its field as well.
+    placed = cors_form.place(tried.problems, index, mine) if tried.problems else None
+    return _cors_page(base, api, form, mine, status=422, placed=placed, trial=trial, tried=tried)
+
+
+@bp.get("/apis/<segment:name>/cors/try")
+def try_cors_page(name: str) -> Any:
+    """Try it answers a POST; its address opened again shows the Cors tab."""
+    return redirect(url_for("apis.cors", name=name))
 
 
 def _conflict(conflict: VersionConflict, base: Version, name: str, form: CorsForm, mine: cors_form.Values) -> Any:
@@ -243,4 +314,4 @@ def status() -> Any:
     return jsonify(live_text(number))
 
 
-__all__ = ["bp", "index", "root", "live_text", "summary"]
+__all__ = ["bp", "index", "root", "live_text", "summary", "default_path"]

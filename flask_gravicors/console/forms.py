@@ -21,11 +21,15 @@ from wtforms import (  # type: ignore[import-untyped]
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length  # type: ignore[import-untyped]
+from wtforms.validators import InputRequired, Length, Optional, Regexp  # type: ignore[import-untyped]
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput  # type: ignore[import-untyped]
 
+from ..core import TOKEN_RE
 from ..store import MAX_AUTHOR, MAX_COMMENT
 from ..store.accounts import MAX_PASSWORD, MIN_PASSWORD, ROLES
+
+#: The longest text Try it takes in one of its fields.
+MAX_TRY_TEXT = 8192
 
 
 class LoginForm(FlaskForm):
@@ -63,6 +67,40 @@ class CorsForm(FlaskForm):
     submit = SubmitField("Save")
 
 
+class TryForm(FlaskForm):
+    """Try it: one request of a page's script, explained against the Cors form's
+    configuration. Its controls sit inside the Cors form (so the form's fields,
+    edits included, are sent with them) under the names ``try-*``; the Cors form's
+    CSRF token covers the POST (``CSRFProtect`` checks every POST)."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "try")
+        super().__init__(*args, **kwargs)
+
+    origin = StringField(
+        "Origin", validators=[InputRequired("Enter the origin of the page that makes the request."), Length(max=MAX_TRY_TEXT)]
+    )
+    method = StringField(
+        "Method",
+        default="GET",
+        validators=[
+            Optional(),  # GET, as fetch()
+            Length(max=64),
+            # fetch() throws before sending a method that is not an HTTP token.
+            Regexp(TOKEN_RE.pattern + r"\Z", message="A method is one word, such as GET or PATCH (an HTTP token)."),
+        ],
+    )
+    headers = TextAreaField("Request headers", validators=[Length(max=MAX_TRY_TEXT)])
+    credentials = BooleanField("Send credentials")
+    content_type = StringField("Content-Type", validators=[Length(max=1024)])
+    private_network = BooleanField("Private network")
+    path = StringField("Path", validators=[Length(max=MAX_TRY_TEXT)])
+    submit = SubmitField("Try it")
+
+
 class UserForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired(), Length(max=MAX_AUTHOR)])
     role = SelectField("Role", choices=list(ROLES), default="viewer")
@@ -70,4 +108,4 @@ class UserForm(FlaskForm):
     submit = SubmitField("Add user")
 
 
-__all__ = ["LoginForm", "CorsForm", "UserForm", "CheckboxesField"]
+__all__ = ["LoginForm", "CorsForm", "TryForm", "UserForm", "CheckboxesField"]

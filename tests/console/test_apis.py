@@ -5,9 +5,12 @@ refused), conflicts that lose nothing, and the live-workers count."""
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Any, Callable, Mapping
 
-from flask import Flask
+import pytest
+from flask import Blueprint, Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from procs import wait_until
 
 from flask_gravicors.console.pages import NO_CORS_ENTRYPOINT
@@ -259,3 +262,236 @@ def test_a_viewer_reads_the_form_but_cannot_save(app: Flask) -> None:
     assert '<fieldset class="plain" disabled>' in html and "saving it needs the editor role" in html
     response = viewer.post("/apis/orders/cors", {**current_form(html), "allow_origin": OTHER})
     assert response.status_code == 403 and len(store_of(app).history()) == 1
+
+
+# --- Try it ----------------------------------------------------------------------
+
+EVIL = "<script>alert(1)</script>"
+
+
+def try_it(client: Console, edits: Mapping[str, object] | None = None, /, **asked: object) -> Any:
+    """Open the Cors tab, change the form's ``edits`` (not saved; ``None`` unchecks a
+    box), fill Try it (``origin``, ``method``... sent as ``try-*``), press Try it."""
+    sent = current_form(client.get("/apis/orders/cors").text)
+    for key, value in (edits or {}).items():
+        if value is None:
+            sent.pop(key, None)
+        else:
+            sent[key] = value
+    sent.update({f"try-{k}": v for k, v in asked.items()})
+    return client.post("/apis/orders/cors/try", sent)
+
+
+def tried(html: str) -> dict[str, object]:
+    """What the result shows: the verdict, the failing checks, the proposed changes
+    with the rules each trips, and the problems of an invalid form."""
+    result = html.split('<section class="try-result"', 1)[1].split("</section>", 1)[0]
+    verdict = re.search(r'<h3 id="try-verdict" class="verdict (\w+)">([^<]*)</h3>', result)
+    assert verdict, result
+    changes = {}
+    for item in re.findall(r"<li><code>(apis\[[^<]*)</code>(.*?)</li>\s*(?=<li><code>apis|</ul>\s*$)", result, re.S):
+        changes[html_text(item[0])] = re.findall(r'<strong class="rule">([^<]+)</strong>', item[1])
+    return {
+        "verdict": verdict.group(1),
+        "failed": re.findall(r'<tr class="check-fail">\s*<th scope="row">(\w+)</th>', result),
+        "changes": changes,
+        "problems": re.findall(r'<code>[^<]*</code>: <strong class="rule">([^<]+)</strong>', result),
+    }
+
+
+def html_text(fragment: str) -> str:
+    import html
+
+    return html.unescape(fragment)
+
+
+TRY_ROWS = {
+    # name: (role, unsaved edits of the form, Try it's fields, status, verdict, failed checks, changes -> rules tripped)
+    "allowed origin": ("editor", {}, {"origin": PAGE}, 200, "allowed", [], {}),
+    "refused origin, its change": (
+        "editor",
+        {},
+        {"origin": OTHER},
+        200,
+        "blocked",
+        ["origin"],
+        {f'apis[0].cors.allow_origin += ["{OTHER}"]': []},
+    ),
+    "a method needing a preflight, refused": (
+        "editor",
+        {},
+        {"origin": PAGE, "method": "PATCH", "headers": "X-Requested-With"},
+        200,
+        "blocked",
+        ["method", "headers"],
+        {'apis[0].cors.allow_methods += ["PATCH"]': [], 'apis[0].cors.allow_headers += ["x-requested-with"]': []},
+    ),
+    "credentials with *": (
+        "editor",
+        {"allow_origin": "*", "allow_credentials": None},
+        {"origin": OTHER, "credentials": "y"},
+        200,
+        "blocked",
+        ["credentials"],
+        {"apis[0].cors.allow_credentials = true": ["gravicors.E023"]},
+    ),
+    "an unsaved edit allows it": ("editor", {"allow_origin": f"{PAGE}\n{OTHER}"}, {"origin": OTHER}, 200, "allowed", [], {}),
+    "an unsaved edit refuses it": (
+        "editor",
+        {"enabled": None},
+        {"origin": PAGE},
+        200,
+        "blocked",
+        ["cors"],
+        {"apis[0].cors.enabled = true": []},
+    ),
+    "a viewer: the stored config": ("viewer", {"allow_origin": OTHER}, {"origin": OTHER}, 200, "blocked", ["origin"], None),
+    "a viewer, allowed": ("viewer", {}, {"origin": PAGE, "method": "PUT"}, 200, "allowed", [], {}),
+}
+
+
+@pytest.mark.parametrize("row", TRY_ROWS.values(), ids=TRY_ROWS.keys())
+def test_try_it(app: Flask, row: tuple[Any, ...]) -> None:
+    role, edits, asked, status, verdict, failed, changes = row
+    client = Console(app)
+    client.login(role)
+    response = try_it(client, edits, **asked)
+    assert response.status_code == status
+    shown = tried(response.text)
+    assert (shown["verdict"], shown["failed"]) == (verdict, failed)
+    if changes is not None:
+        assert shown["changes"] == changes
+    # Nothing saved; what was typed is still in the form.
+    assert len(store_of(app).history()) == 1
+    form = current_form(response.text)
+    if role == "editor":
+        for key, value in edits.items():
+            assert form.get(key) == value, key
+    else:  # the viewer's fields are the stored ones, whatever was sent
+        assert form["allow_origin"] == PAGE and form["allow_methods"] == ["GET", "PUT"]
+    assert f'value="{asked["origin"]}"' in response.text
+
+
+def test_try_it_on_an_invalid_form_names_the_problems_and_explains_nothing(editor: Console) -> None:
+    response = try_it(editor, {"allow_origin": f"{PAGE}\n*", "max_age": "99999"}, origin=PAGE)
+    assert response.status_code == 422
+    shown = tried(response.text)
+    assert shown["verdict"] == "blocked" and shown["problems"] == ["gravicors.E023", "gravicors.E040"]
+    assert "The configuration in the form is invalid: nothing to explain" in editor.text(response)
+    assert "try-checks" not in response.text  # no report
+    # Next to their fields too, with what was typed kept; the Save box is not shown.
+    assert re.search(r'<ul class="problems" id="allow_origin-problems">', response.text)
+    assert "Not saved" not in editor.text(response)
+    assert current_form(response.text)["allow_origin"] == f"{PAGE}\n*" and len(store_of(editor.app).history()) == 1
+
+
+@pytest.mark.parametrize(
+    ("asked", "field", "message"),
+    [
+        ({"origin": ""}, "try-origin", "Enter the origin of the page that makes the request."),
+        ({"origin": PAGE, "method": "GE T"}, "try-method", "A method is one word"),
+        ({"origin": PAGE, "method": "PATCH\n"}, "try-method", "A method is one word"),
+    ],
+)
+def test_try_it_refuses_a_request_it_cannot_describe(editor: Console, asked: dict[str, str], field: str, message: str) -> None:
+    response = try_it(editor, **asked)
+    assert response.status_code == 422 and 'id="try-result"' not in response.text
+    assert re.search(rf'<span class="problems" id="{field}-problems">{re.escape(message)}', response.text)
+    assert re.search(rf'aria-describedby="{field}-hint {field}-problems"', response.text)
+
+
+def test_try_it_with_a_header_name_that_is_none(editor: Console) -> None:
+    response = try_it(editor, origin=PAGE, headers="X-A\nX B")
+    assert response.status_code == 422
+    assert tried(response.text)["verdict"] == "blocked"
+    assert "This request cannot be explained 'X B' is not a header name" in editor.text(response)
+
+
+def test_try_it_shows_everything_typed_as_text(editor: Console) -> None:
+    response = try_it(
+        editor,
+        {"allow_origin": f"{PAGE}\n{EVIL}"},
+        origin=EVIL,
+        method=EVIL,
+        headers=EVIL,
+        content_type=EVIL,
+        path=f"/orders/{EVIL}",
+    )
+    html = response.text
+    assert "<script" not in html.replace('<script src="/gravicors/static/console.js" defer></script>', "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # The method is refused by the form; the same origin with a valid method is explained.
+    response = try_it(editor, origin=EVIL, headers="X-Evil: <script>", content_type=EVIL, path=f"/orders/{EVIL}")
+    html = response.text
+    assert response.status_code == 200 and tried(html)["verdict"] == "blocked"
+    assert "<script" not in html.replace('<script src="/gravicors/static/console.js" defer></script>', "")
+    assert "from <code>&lt;script&gt;alert(1)&lt;/script&gt;</code>" in html
+    assert "<code>apis[0].cors.allow_origin += [&#34;&lt;script&gt;alert(1)&lt;/script&gt;&#34;]</code>" in html
+
+
+def test_try_it_needs_the_csrf_token_and_changes_nothing(editor: Console) -> None:
+    page = editor.get("/apis/orders/cors")
+    sent = {**current_form(page.text), "allow_origin": OTHER, "try-origin": OTHER}
+    for token in (None, "forged-token"):
+        response = editor.client.post(
+            "/gravicors/apis/orders/cors/try", data={**sent, **({"csrf_token": token} if token else {})}
+        )
+        assert response.status_code == 400 and "security token" in editor.text(response)
+    assert len(store_of(editor.app).history()) == 1
+
+
+def test_try_it_comes_before_save_so_enter_never_saves(editor: Console) -> None:
+    """The browser's implicit submission (Enter in a field) presses the form's first
+    submit button: Try it, never Save."""
+    html = editor.get("/apis/orders/cors").text
+    buttons = re.findall(r'<input[^>]*type="submit"[^>]*>', html)
+    assert [re.search(r'value="([^"]+)"', b).group(1) for b in buttons] == ["Try it", "Save"]  # type: ignore[union-attr]
+    assert 'formaction="/gravicors/apis/orders/cors/try#try-result"' in buttons[0]
+    # Its fields, each labelled, are Try it's own; opened by address, it is the Cors tab.
+    for name in ("origin", "method", "headers", "credentials", "content_type", "private_network", "path"):
+        assert re.search(rf'<label for="try-{name}">[^<]+</label>', html), name
+    assert re.search(r'<input[^>]* id="try-path"[^>]* value="/orders">', html)
+    assert editor.get("/apis/orders/cors/try").headers["Location"] == "/gravicors/apis/orders/cors"
+
+
+def test_try_it_on_a_blueprint_api(make_console: Callable[..., Flask]) -> None:
+    cfg = config()
+    cfg["apis"].append({"name": "shop", "blueprint": "shop", "cors": {"enabled": True, "allow_origin": [OTHER]}})
+    app = make_console(cfg)
+    add_users(app)
+    client = Console(app)
+    client.login("viewer")
+    html = client.get("/apis/shop/cors").text
+    # No route of blueprint "shop" in this app: Try it asks for a path.
+    assert re.search(r'<input[^>]* id="try-path"[^>]* value="">', html)
+    sent = {**current_form(html), "try-origin": OTHER}
+    response = client.post("/apis/shop/cors/try", sent)
+    assert response.status_code == 422
+    assert "Enter a path this API serves" in client.text(response)
+    # A path given: the request is routed as Flask routes it (here to no view of
+    # the blueprint: no API owns it).
+    response = client.post("/apis/shop/cors/try", {**sent, "try-path": "/elsewhere"})
+    assert response.status_code == 200 and "API none owns /elsewhere" in client.text(response)
+    # Once the blueprint has a route, Try it goes there by default.
+    shop = Blueprint("shop", __name__)
+    shop.add_url_rule("/shop/<int:item>", "item", lambda item: "item")
+    shop.add_url_rule("/shop/items", "items", lambda: "items")
+    app.register_blueprint(shop)
+    html = client.get("/apis/shop/cors").text
+    assert re.search(r'<input[^>]* id="try-path"[^>]* value="/shop/items">', html)
+    response = client.post("/apis/shop/cors/try", {**current_form(html), "try-origin": OTHER})
+    assert tried(response.text)["verdict"] == "allowed" and "API shop (blueprint shop): CORS applies" in client.text(response)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["origin", "method", "headers", "content_type", "path", "credentials", "private_network"]),
+        st.text(st.sampled_from(list("aZ9/:,.%?#*<> \r\n\t\x00é\u2028😀[]@;\\-")), max_size=24),
+    ),
+    allow_origin=st.text(st.sampled_from(list("ahtps:/.*,\n<>")), max_size=24),
+)
+def test_try_it_never_fails_on_hostile_input(editor: Console, fields: dict[str, str], allow_origin: str) -> None:
+    response = try_it(editor, {"allow_origin": allow_origin}, **fields)
+    assert response.status_code in (200, 422)
+    assert 'id="try-it"' in response.text and len(store_of(editor.app).history()) == 1
