@@ -228,13 +228,15 @@ def test_readme_samples_run() -> None:
 
 
 def test_console_page_and_readme_show_the_walks_screenshots(site: Path) -> None:
-    """The eight screenshots tests/browser/test_console.py takes are the console
-    page's and the README's."""
+    """The screenshots tests/browser/test_console.py takes are the console page's:
+    the eight steps (the README's too) and Try it."""
     shots = sorted(p.name for p in (DOCS / "_static" / "console").glob("*.png"))
-    assert len(shots) == 8
+    steps = [name for name in shots if name[0].isdigit()]
+    assert len(steps) == 8 and set(shots) - set(steps) == {"try-it.png"}
     page = (site / "console.html").read_text()
     readme = (ROOT / "README.md").read_text()
     for name in shots:
         assert (site / "_images" / name).exists() and f"_images/{name}" in page, name
+    for name in steps:
         assert f"(docs/_static/console/{name})" in readme, name
     assert "console" in text_of(site, "index.html")

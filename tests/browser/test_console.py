@@ -243,8 +243,8 @@ def walk(page: Any, other: Any, demo: Demo, taken: list[Path], tmp_path: Path) -
     print(f"served {took:.3f} s after the save")  # noqa: T201 - shown with -s
 
 
-def keep_screenshots(taken: list[Path]) -> None:
-    assert [p.stem for p in taken] == STEPS
+def keep_screenshots(taken: list[Path], names: list[str] = STEPS) -> None:
+    assert [p.stem for p in taken] == names
     refresh = os.environ.get("GRAVICORS_SCREENSHOTS") == "1"
     for path in taken:
         data = path.read_bytes()
@@ -301,7 +301,8 @@ def test_every_control_has_a_label_and_works_with_the_keyboard(browser_page: Any
     expect(enabled).not_to_be_checked()
     expect(page.locator("#cors-fields")).to_have_class(re.compile(r"\boff\b"))
     page.keyboard.press("Tab")
-    expect(page.get_by_label("Comment", exact=True)).to_be_focused()
+    # Try it's fields stay in use: it explains the form as it is, CORS off included.
+    expect(page.get_by_label("Origin", exact=True)).to_be_focused()
     enabled.focus()
     page.keyboard.press("Space")
     expect(enabled).to_be_checked()
@@ -317,6 +318,45 @@ def test_every_control_has_a_label_and_works_with_the_keyboard(browser_page: Any
     expect(page.get_by_label("Access-Control-Allow-Private-Network", exact=True)).to_be_visible()
     page.keyboard.press("Tab")
     expect(page.get_by_label("Access-Control-Allow-Private-Network", exact=True)).to_be_focused()
+
+
+def test_try_it(browser_page: Any, demo: Demo, tmp_path: Path) -> None:
+    """Try it explains the form as typed, unsaved edits included, and saves nothing;
+    Enter in its fields tries, never saves."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    log_in(page, demo)
+    open_cors_tab(page, demo)
+    before = demo.versions()
+    origin = page.get_by_label("Origin", exact=True)
+    origin.fill("https://try.example")
+    page.get_by_label("Method", exact=True).fill("PATCH")
+    origin.press("Enter")
+    verdict = page.locator("#try-verdict")
+    expect(verdict).to_have_text("Blocked: the script gets a network error")
+    expect(page).to_have_url(re.compile(r".*/cors/try#try-result$"))
+    changes = page.locator("ul.try-changes > li > code")
+    expect(changes).to_have_text(
+        ['apis[0].cors.allow_origin += ["https://try.example"]', 'apis[0].cors.allow_methods += ["PATCH"]']
+    )
+    taken = [tmp_path / "try-it.png"]
+    page.locator("#try-it").screenshot(path=str(taken[0]))
+    keep_screenshots(taken, ["try-it"])
+    # The proposed change made in the form, not saved: Try it again allows it.
+    origins = page.get_by_label("Access-Control-Allow-Origin", exact=True)
+    origins.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nhttps://try.example")
+    page.get_by_label("PATCH", exact=True).check()
+    page.get_by_role("button", name="Try it", exact=True).click()
+    expect(verdict).to_have_text("Allowed: the script reads the response")
+    expect(page.get_by_role("row", name=re.compile(r"^method pass"))).to_be_visible()
+    # What was typed is kept, and nothing was saved.
+    expect(origins).to_have_value(re.compile(r"\nhttps://try\.example$"))
+    expect(page.get_by_label("PATCH", exact=True)).to_be_checked()
+    expect(origin).to_have_value("https://try.example")
+    assert demo.versions() == before
 
 
 def every_worker(port: int, path: str, headers: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
