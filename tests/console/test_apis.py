@@ -288,9 +288,11 @@ def tried(html: str) -> dict[str, object]:
     result = html.split('<section class="try-result"', 1)[1].split("</section>", 1)[0]
     verdict = re.search(r'<h3 id="try-verdict" class="verdict (\w+)">([^<]*)</h3>', result)
     assert verdict, result
+    listed = result.split('<ul class="changes try-changes">', 1)[1].split("<h4>", 1)[0] if "try-changes" in result else ""
     changes = {}
-    for item in re.findall(r"<li><code>(apis\[[^<]*)</code>(.*?)</li>\s*(?=<li><code>apis|</ul>\s*$)", result, re.S):
-        changes[html_text(item[0])] = re.findall(r'<strong class="rule">([^<]+)</strong>', item[1])
+    for item in listed.split("<li><code>apis")[1:]:
+        change, _, trips = ("apis" + item).partition("</code>")
+        changes[html_text(change)] = re.findall(r'<strong class="rule">([^<]+)</strong>', trips)
     return {
         "verdict": verdict.group(1),
         "failed": re.findall(r'<tr class="check-fail">\s*<th scope="row">(\w+)</th>', result),
@@ -325,6 +327,15 @@ TRY_ROWS = {
         "blocked",
         ["method", "headers"],
         {'apis[0].cors.allow_methods += ["PATCH"]': [], 'apis[0].cors.allow_headers += ["x-requested-with"]': []},
+    ),
+    "a forbidden header dropped, the other refused": (
+        "editor",
+        {},
+        {"origin": OTHER, "headers": "Cookie, X-A"},
+        200,
+        "blocked",
+        ["origin", "headers"],
+        {f'apis[0].cors.allow_origin += ["{OTHER}"]': [], 'apis[0].cors.allow_headers += ["x-a"]': []},
     ),
     "credentials with *": (
         "editor",
@@ -370,6 +381,9 @@ def test_try_it(app: Flask, row: tuple[Any, ...]) -> None:
     else:  # the viewer's fields are the stored ones, whatever was sent
         assert form["allow_origin"] == PAGE and form["allow_methods"] == ["GET", "PUT"]
     assert f'value="{asked["origin"]}"' in response.text
+    if "Cookie" in str(asked.get("headers")):
+        assert "dropped by the browser: cookie" in client.text(response)
+        assert "the browser refuses to let a script set cookie" in client.text(response)  # a note, after the changes
 
 
 def test_try_it_on_an_invalid_form_names_the_problems_and_explains_nothing(editor: Console) -> None:
