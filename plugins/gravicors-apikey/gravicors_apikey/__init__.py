@@ -47,21 +47,30 @@ _HEADER = validate.Regexp(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$", error="not a header
 
 
 class ApiKeyPlanSchema(Schema):
-    """The plan's configuration: ``keys`` (may be empty), ``header``,
-    ``query_param``, and Gravitee's ``propagateApiKey`` (default false: the key
-    header is removed before the view, as Gravitee removes it before the backend)."""
+    """An api-key plan's ``configuration``."""
 
+    #: Gravitee's names of these fields (the docs' config reference reads it).
+    CAMEL = {"propagateApiKey": "propagate_api_key"}
+
+    #: The accepted keys; empty: every key is refused (Gravitee keeps keys in subscriptions, so a plan imported
+    #: without ``--keys`` has none).
     keys = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    #: The request header holding the key (compared case-insensitively, as header names are).
     header = fields.String(load_default=DEFAULT_HEADER, validate=_HEADER)
+    #: The query parameter holding the key when the header is absent.
     query_param = fields.String(load_default=DEFAULT_QUERY_PARAM, validate=validate.Length(min=1))
+    #: Keep the key header for the view; ``false`` removes it, as Gravitee removes it before the backend.
     propagate_api_key = fields.Boolean(load_default=False)
 
     @pre_load
     def _gravitee_names(self, data: Any, **kwargs: Any) -> Any:
-        if isinstance(data, Mapping) and "propagateApiKey" in data and "propagate_api_key" not in data:
-            data = dict(data)
-            data["propagate_api_key"] = data.pop("propagateApiKey")
-        return data
+        if not isinstance(data, Mapping):
+            return data
+        out = dict(data)
+        for theirs, ours in self.CAMEL.items():
+            if theirs in out and ours not in out:
+                out[ours] = out.pop(theirs)
+        return out
 
 
 class ApiKeyConfigSchema(Schema):
