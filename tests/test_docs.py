@@ -161,6 +161,8 @@ def test_request_diagram_is_rendered(site: Path) -> None:
     assert images
     svg = (site / "_images" / images[0]).read_text()
     assert "<svg" in svg and "before_request" in svg
+    # Where the console's layer and the metrics path sit.
+    assert "GRAVICORS_CONSOLE_PREFIX" in svg and "GRAVICORS_METRICS_PATH" in svg
 
 
 def test_api_reference(site: Path) -> None:
