@@ -149,6 +149,15 @@ def test_rules_page_has_every_rule(site: Path) -> None:
     assert 'href="rules.html#std-rule-gravicors.E023"' in (site / "migrating.html").read_text()
 
 
+def test_every_rule_id_the_docs_name_exists() -> None:
+    # A :rule: link to an id that does not exist renders as plain text, silently.
+    pages = [*DOCS.glob("*.rst"), *DOCS.glob("*.md"), ROOT / "README.md", ROOT / "SECURITY.md", ROOT / "CHANGELOG.md"]
+    pages += ROOT.glob("plugins/*/README.md")
+    named = {(page.name, f"gravicors.{rid}") for page in pages for rid in re.findall(r"\b([EW]\d{3})\b", page.read_text())}
+    assert {(page, rid) for page, rid in named if rid not in RULES} == set()
+    assert len(named) > 50
+
+
 def test_cli_page_has_every_command(site: Path) -> None:
     page = text_of(site, "cli.html")
     for name in gravicors.commands:
