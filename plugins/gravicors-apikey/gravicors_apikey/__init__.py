@@ -64,13 +64,10 @@ class ApiKeyPlanSchema(Schema):
 
     @pre_load
     def _gravitee_names(self, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data
-        out = dict(data)
-        for theirs, ours in self.CAMEL.items():
-            if theirs in out and ours not in out:
-                out[ours] = out.pop(theirs)
-        return out
+        if isinstance(data, Mapping) and "propagateApiKey" in data and "propagate_api_key" not in data:
+            data = dict(data)
+            data["propagate_api_key"] = data.pop("propagateApiKey")
+        return data
 
 
 class ApiKeyConfigSchema(Schema):
