@@ -43,7 +43,7 @@ class Policy:
 
     #: The name a flow step's ``policy`` (or a legacy ``policies`` entry's ``name``) uses, e.g. ``"rate-limit"``.
     name: ClassVar[str]
-    #: Validates this policy's ``config`` at ``init_app``/``reconfigure``.
+    #: Validates a step's ``configuration`` (a legacy entry's ``config``) at ``init_app``/``reconfigure``.
     config_schema: ClassVar[type[Schema]] = EmptyConfigSchema
 
     def __init__(self, config: Mapping[str, Any], api_name: str) -> None:

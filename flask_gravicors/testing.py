@@ -68,18 +68,19 @@ def step(policy: str, **configuration: Any) -> dict[str, Any]:
 
 
 def flow(
-    *request: Mapping[str, Any],
+    *steps: Mapping[str, Any],
     response: Sequence[Mapping[str, Any]] = (),
     path: str = "/",
     path_operator: str = STARTS_WITH,
     methods: Iterable[str] = (),
     name: str = "",
 ) -> dict[str, Any]:
-    """A flow: ``request`` steps (:func:`step`; each also acts on the response when
-    its policy does), then ``response`` steps; selected by ``path`` (relative to
-    the API's context path), ``path_operator`` (``STARTS_WITH`` or ``EQUALS``) and
-    ``methods`` (none: every method). The default selects every request."""
-    out: dict[str, Any] = {"name": name, "request": [dict(s) for s in request], "response": [dict(s) for s in response]}
+    """A flow: ``steps`` (:func:`step`) run on the request, each also acting on the
+    response when its policy does, then the ``response`` steps; selected by ``path``
+    (relative to the API's context path), ``path_operator`` (``STARTS_WITH`` or
+    ``EQUALS``) and ``methods`` (none: every method). The default selects every
+    request: ``flow(step("rate-limit", limit=5))``."""
+    out: dict[str, Any] = {"name": name, "request": [dict(s) for s in steps], "response": [dict(s) for s in response]}
     methods = list(methods)
     if path != "/" or path_operator != STARTS_WITH or methods:
         out["selectors"] = [{"type": "http", "path": path, "path_operator": path_operator, "methods": methods}]
