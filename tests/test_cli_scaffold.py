@@ -50,7 +50,7 @@ def test_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, packa
         assert sorted(result.stdout.split()) == files  # type: ignore[attr-defined]
         assert f"{name} = {package}" in (tmp_path / name / "setup.cfg").read_text()
     else:
-        assert result.exit_code == 2  # click's usage error  # type: ignore[attr-defined]
+        assert result.exit_code == 2  # type: ignore[attr-defined]  # click's usage error
         assert "Invalid value for NAME" in result.stderr  # type: ignore[attr-defined]
         assert list(tmp_path.iterdir()) == []
 

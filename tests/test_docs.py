@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,7 +91,8 @@ def generated_schemas() -> list[type]:
     """Every schema a page of the docs generates a table from: the config's, and the
     configuration schemas of every installed policy and plan security type."""
     extension = GraviCORS()
-    plugins = [cls.config_schema for cls in [*extension.policies.values(), *extension.security_types.values()]]
+    classes: list[Any] = [*extension.policies.values(), *extension.security_types.values()]
+    plugins = [cls.config_schema for cls in classes]
     return [schema for schema, _ in walk_schemas(ConfigSchema, "flask_gravicors.schema")] + plugins
 
 
@@ -128,7 +130,8 @@ def test_installed_policies_configs(site: Path) -> None:
     extension = GraviCORS()
     assert extension.policies, "the shipped plugins are installed by scripts/test.sh"
     assert set(extension.security_types) >= {"keyless", "api-key", "jwt"}
-    for name, cls in [*extension.policies.items(), *extension.security_types.items()]:
+    installed: list[tuple[str, Any]] = [*extension.policies.items(), *extension.security_types.items()]
+    for name, cls in installed:
         assert f" {name} " in page
         for field_name in cls.config_schema._declared_fields:
             assert f" {field_name} " in page, (name, field_name)
