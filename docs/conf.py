@@ -42,7 +42,8 @@ html_static_path: list[str] = []
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-autodoc_default_options = {"members": True, "show-inheritance": True}
+# No "members" default: with it, Sphinx documents every member even where a directive lists the ones it wants.
+autodoc_default_options = {"show-inheritance": True}
 
 graphviz_output_format = "svg"
 # Literal text stays literal: "--" in xn--bcher-kva is no dash, quotes stay straight.

@@ -24,7 +24,7 @@ class Policy:
     every request: keep per-request state off ``self`` (``request.environ`` is the
     place for it).
 
-    Where a step sits decides what is called (see the README's request path):
+    Where a step sits decides what is called (the docs' *What happens to a request*):
 
     * in a flow's ``request`` steps: :meth:`on_request` in the request phase, and,
       when the class overrides :meth:`on_response`, that too on the way out
@@ -41,9 +41,9 @@ class Policy:
     flow's selector matches the preflight (method ``OPTIONS``).
     """
 
-    #: The name an API's ``policies`` list uses, e.g. ``"api-key"``.
+    #: The name a flow step's ``policy`` (or a legacy ``policies`` entry's ``name``) uses, e.g. ``"rate-limit"``.
     name: ClassVar[str]
-    #: Validates this policy's ``config`` at ``init_app``/``reconfigure``.
+    #: Validates a step's ``configuration`` (a legacy entry's ``config``) at ``init_app``/``reconfigure``.
     config_schema: ClassVar[type[Schema]] = EmptyConfigSchema
 
     def __init__(self, config: Mapping[str, Any], api_name: str) -> None:

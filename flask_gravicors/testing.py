@@ -9,14 +9,17 @@ that has flask-gravicors installed, without an import:
 
 and its helpers are imported from here::
 
-    from flask_gravicors.testing import api, cors, policy, preflight, actual, fetch
+    from flask_gravicors.testing import api, cors, fetch, flow, step
 
     def test_limit(gravicors_app):
         app = gravicors_app([api("public", "/public", cors=cors(allow_origin=["https://app.example"]),
-                                 policies=[policy("rate-limit", limit=1)])])
+                                 flows=[flow(step("rate-limit", limit=1))])])
         fetch(app, "GET", "/public/x", origin="https://app.example").assert_allowed(status=200)
         fetch(app, "GET", "/public/x", origin="https://app.example").assert_allowed(status=429)
 
+:func:`api`, :func:`cors`, :func:`plan`, :func:`flow` and :func:`step` write the
+config's own shape (the dicts ``app.config["GRAVICORS"]`` holds, validated by the
+same schemas), so what a test builds is what a user would write.
 :func:`preflight`, :func:`actual` and :func:`fetch` send a request in one call and
 return an :class:`Outcome`: what the browser makes of the answer (allowed or blocked,
 and why; which response headers a script can read), so a test states the CORS
@@ -36,10 +39,13 @@ from flask import Blueprint, Flask, request
 
 from . import browser
 from .extension import GraviCORS
+from .flows import STARTS_WITH
 from .wsgi import refused_check
 
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse
+
+    from .core import CompiledApi
 
 #: The page origin the helpers send when none is given.
 ORIGIN = "https://app.example.com"
@@ -47,7 +53,7 @@ ORIGIN = "https://app.example.com"
 #: Methods a view of :func:`make_app` answers (Flask adds HEAD and OPTIONS).
 VIEW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
-# --- Configs --------------------------------------------------------------------
+# --- Configs: the config's own shape --------------------------------------------
 
 
 def cors(**fields: Any) -> dict[str, Any]:
@@ -55,8 +61,47 @@ def cors(**fields: Any) -> dict[str, Any]:
     return {"enabled": True, **fields}
 
 
+def step(policy: str, **configuration: Any) -> dict[str, Any]:
+    """One step of a flow: ``step("rate-limit", limit=5)`` runs the installed policy
+    ``rate-limit`` with that ``configuration``."""
+    return {"policy": policy, "configuration": configuration}
+
+
+def flow(
+    *steps: Mapping[str, Any],
+    response: Sequence[Mapping[str, Any]] = (),
+    path: str = "/",
+    path_operator: str = STARTS_WITH,
+    methods: Iterable[str] = (),
+    name: str = "",
+) -> dict[str, Any]:
+    """A flow: ``steps`` (:func:`step`) run on the request, each also acting on the
+    response when its policy does, then the ``response`` steps; selected by ``path``
+    (relative to the API's context path), ``path_operator`` (``STARTS_WITH`` or
+    ``EQUALS``) and ``methods`` (none: every method). The default selects every
+    request: ``flow(step("rate-limit", limit=5))``."""
+    out: dict[str, Any] = {"name": name, "request": [dict(s) for s in steps], "response": [dict(s) for s in response]}
+    methods = list(methods)
+    if path != "/" or path_operator != STARTS_WITH or methods:
+        out["selectors"] = [{"type": "http", "path": path, "path_operator": path_operator, "methods": methods}]
+    return out
+
+
+def plan(
+    name: str, security: str = "keyless", *, flows: Sequence[Mapping[str, Any]] = (), **configuration: Any
+) -> dict[str, Any]:
+    """A plan: ``plan("Gold", "api-key", keys=["k1"])``; ``configuration`` goes to
+    the security type's schema, ``flows`` run only when this plan was chosen."""
+    out: dict[str, Any] = {"name": name, "security": security, "configuration": configuration}
+    if flows:
+        out["flows"] = [dict(f) for f in flows]
+    return out
+
+
 def policy(name: str, **config: Any) -> dict[str, Any]:
-    """One entry of an API's ``policies``: ``policy("rate-limit", limit=5)``."""
+    """One entry of an API's legacy ``policies`` list: ``policy("rate-limit",
+    limit=5)``, loaded as a step of one flow over every request. New tests write
+    ``flows=[flow(step(...))]``."""
     return {"name": name, "config": config}
 
 
@@ -65,18 +110,23 @@ def api(
     context_path: str | None = "/api",
     *,
     cors: Mapping[str, Any] | None = None,
+    plans: Sequence[Mapping[str, Any]] = (),
+    flows: Sequence[Mapping[str, Any]] = (),
     policies: Sequence[Mapping[str, Any]] = (),
     **fields: Any,
 ) -> dict[str, Any]:
     """One API: bound to ``context_path`` (or ``blueprint=NAME`` with
-    ``context_path=None``), with an optional ``cors`` block and ``policies``."""
+    ``context_path=None``), with an optional ``cors`` block, ``plans``
+    (:func:`plan`), ``flows`` (:func:`flow`), legacy ``policies`` (:func:`policy`)
+    and any other API field (``response_templates=``, ``entrypoints=``...)."""
     out: dict[str, Any] = {"name": name, **fields}
     if context_path is not None:
         out["context_path"] = context_path
     if cors is not None:
         out["cors"] = dict(cors)
-    if policies:
-        out["policies"] = [dict(p) for p in policies]
+    for key, items in (("plans", plans), ("flows", flows), ("policies", policies)):
+        if items:
+            out[key] = [dict(item) for item in items]
     return out
 
 
@@ -86,6 +136,7 @@ def api(
 def make_app(
     apis: Iterable[Mapping[str, Any]],
     *,
+    flows: Sequence[Mapping[str, Any]] = (),
     plugins: Iterable[Any] = (),
     entry_points: bool = True,
     debug: bool = False,
@@ -97,7 +148,8 @@ def make_app(
     "shop"``, or ``"shop.admin"`` for a nested one) gets a blueprint of that name
     mounted at ``/shop`` (``/shop/admin``) with the same view. ``app.view_calls``
     lists the paths the view served, in order: a policy that answered leaves no
-    entry. ``plugins`` and ``entry_points`` are given to :class:`GraviCORS`
+    entry. ``flows`` are platform flows (every API, every request, before its
+    plan). ``plugins`` and ``entry_points`` are given to :class:`GraviCORS`
     (installed plugins are found through their entry points unless
     ``entry_points=False``). Raises :class:`~flask_gravicors.ConfigError` as
     ``init_app`` does.
@@ -105,7 +157,7 @@ def make_app(
     app = Flask("gravicors_test_app")
     app.debug = debug
     apis = [dict(a) for a in apis]
-    app.config["GRAVICORS"] = {"apis": apis}
+    app.config["GRAVICORS"] = {"apis": apis, **({"flows": [dict(f) for f in flows]} if flows else {})}
     calls: list[str] = []
     app.view_calls = calls  # type: ignore[attr-defined]
 
@@ -140,6 +192,17 @@ def make_app(
 def gravicors_app() -> Callable[..., Flask]:
     """:func:`make_app`: ``gravicors_app([api(...)], plugins=[...])`` gives a new app."""
     return make_app
+
+
+def compiled(app: Flask, name: str) -> CompiledApi:
+    """The API called ``name`` as ``app`` runs it now: its ``plans`` (each with its
+    ``security`` object), ``flows``, and ``policies`` (every step's policy object
+    of its own flows), the instances your plugin's classes were given their
+    configuration in."""
+    for compiled_api in app.extensions["gravicors"].runtime_for(app).apis:
+        if compiled_api.name == name:
+            return compiled_api  # type: ignore[no-any-return]
+    raise KeyError(f"no API named {name!r}")
 
 
 # --- The browser's side: Fetch's checks -------------------------------------------
@@ -367,14 +430,18 @@ __all__ = [
     "Outcome",
     "actual",
     "api",
+    "compiled",
     "cors",
     "cors_check",
     "fetch",
+    "flow",
     "gravicors_app",
     "make_app",
+    "plan",
     "policy",
     "preflight",
     "preflight_check",
     "readable_headers",
+    "step",
     "unsafe_request_headers",
 ]

@@ -13,25 +13,38 @@ import logging
 from typing import Any
 
 import pytest
+from flask import Flask, request
 from gravicors_apikey import ApiKeySecurity
 
-from conftest import make_app
 from flask_gravicors import ConfigError
+from flask_gravicors.testing import (
+    ORIGIN,
+    actual,
+    api,
+    compiled,
+    cors,
+    fetch,
+    flow,
+    make_app,
+    plan,
+    policy,
+    preflight,
+    step,
+)
 
-O = "https://shop.example.com"
-CORS = {"enabled": True, "allow_origin": [O], "allow_methods": ["GET", "PUT"], "allow_headers": ["x-gravitee-api-key"]}
-GOLD = {"name": "Gold", "security": "api-key", "configuration": {"keys": ["k1", "k2"]}}
-FREE = {"name": "Free", "security": "keyless"}
+CORS = cors(allow_origin=[ORIGIN], allow_methods=["GET", "PUT"], allow_headers=["x-gravitee-api-key"])
+GOLD = plan("Gold", "api-key", keys=["k1", "k2"])
+FREE = plan("Free")
 
 
-def keyed_app(plans: list[dict[str, Any]], run_policies: bool = False, **api: Any) -> Any:
-    return make_app([{"name": "orders", "context_path": "/orders", "cors": {**CORS, "run_policies": run_policies},
-                      "plans": plans, **api}])
+def keyed_app(plans: list[dict[str, Any]], run_policies: bool = False) -> Flask:
+    return make_app([api("orders", "/orders", cors={**CORS, "run_policies": run_policies}, plans=plans)])
 
 
-def legacy_app(run_policies: bool = False, **config: Any) -> Any:
-    return make_app([{"name": "orders", "context_path": "/orders", "cors": {**CORS, "run_policies": run_policies},
-                      "policies": [{"name": "api-key", "config": {"keys": ["k1", "k2"], **config}}]}])
+def legacy_app(run_policies: bool = False) -> Flask:
+    return make_app(
+        [api("orders", "/orders", cors={**CORS, "run_policies": run_policies}, policies=[policy("api-key", keys=["k1", "k2"])])]
+    )
 
 
 MISSING = {"message": "Unauthorized: missing API key", "http_status_code": 401}
@@ -51,46 +64,42 @@ ROWS = [
     ("wrong key in the query", [GOLD], {}, "api-key=nope", 401, INVALID),
     ("no key with a keyless plan: keyless", [GOLD, FREE], {}, "", 200, None),
     ("wrong key with a keyless plan: refused, no fall-through", [FREE, GOLD], {"X-Gravitee-Api-Key": "k3"}, "", 401, INVALID),
-    ("a plan without keys refuses every key", [{"name": "Imported", "security": "API_KEY"}], {"X-Gravitee-Api-Key": "k1"},
-     "", 401, INVALID),
+    ("a plan without keys refuses every key", [plan("Imported", "API_KEY")], {"X-Gravitee-Api-Key": "k1"}, "", 401, INVALID),
 ]
 
 
 @pytest.mark.parametrize(("plans", "headers", "query", "status", "body"), [pytest.param(*r[1:], id=r[0]) for r in ROWS])
 def test_plan(plans: list[dict[str, Any]], headers: dict[str, str], query: str, status: int, body: Any) -> None:
     app = keyed_app(plans)
-    response = app.test_client().get("/orders/1", query_string=query, headers={"Origin": O, **headers})
-    assert response.status_code == status
-    # the 401 carries the CORS headers, so a browser script can read it
-    assert response.headers["Access-Control-Allow-Origin"] == O
+    # What a page's fetch() gets: the key header makes the browser preflight first
+    # (no key there), and the 401 carries the CORS headers, so the script reads it.
+    outcome = fetch(app, "GET", "/orders/1", headers=headers, query_string=query).assert_allowed(status=status)
+    assert (outcome.preflight is not None) is bool(headers)
     if body is not None:
-        assert response.json == body
-        assert not app.view_calls
+        assert outcome.response.json == body
+        assert not app.view_calls  # type: ignore[attr-defined]
+    else:
+        assert app.view_calls == ["/orders/1"]  # type: ignore[attr-defined]
 
 
 def test_configurable_header_and_query_parameter() -> None:
-    app = keyed_app([{**GOLD, "configuration": {"keys": ["k1"], "header": "X-Api-Key", "query_param": "key"}}])
-    client = app.test_client()
-    assert client.get("/orders/1", headers={"X-Api-Key": "k1"}).status_code == 200
-    assert client.get("/orders/1?key=k1").status_code == 200
-    assert client.get("/orders/1", headers={"X-Gravitee-Api-Key": "k1"}).status_code == 401
+    app = keyed_app([plan("Gold", "api-key", keys=["k1"], header="X-Api-Key", query_param="key")])
+    actual(app, "GET", "/orders/1", headers={"X-Api-Key": "k1"}).assert_allowed(status=200)
+    actual(app, "GET", "/orders/1", query_string="key=k1").assert_allowed(status=200)
+    actual(app, "GET", "/orders/1", headers={"X-Gravitee-Api-Key": "k1"}).assert_allowed(status=401)
 
 
 @pytest.mark.parametrize(("propagate", "seen"), [(False, None), (True, "k1")])
 def test_propagate_api_key(propagate: bool, seen: str | None) -> None:
     # Gravitee removes the key header before the backend unless propagateApiKey.
-    app = keyed_app([{**GOLD, "configuration": {"keys": ["k1"], "propagateApiKey": propagate}}])
+    app = keyed_app([plan("Gold", "api-key", keys=["k1"], propagateApiKey=propagate)])
 
     @app.get("/orders/key")
     def key() -> Any:
-        from flask import request
-
         return {"key": request.headers.get("X-Gravitee-Api-Key")}
 
-    assert app.test_client().get("/orders/key", headers={"X-Gravitee-Api-Key": "k1"}).json == {"key": seen}
-
-
-PREFLIGHT = {"Origin": O, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "x-gravitee-api-key"}
+    outcome = fetch(app, "GET", "/orders/key", headers={"X-Gravitee-Api-Key": "k1"}).assert_allowed(status=200)
+    assert outcome.response.json == {"key": seen}
 
 
 @pytest.mark.parametrize("run_policies", [False, True])
@@ -99,10 +108,11 @@ def test_a_preflight_never_needs_a_key(make: Any, run_policies: bool) -> None:
     # The opposite of what the legacy policy did with run_policies on (a 401 on every
     # preflight): Gravitee's security skip, and the reason for its switch (#825).
     app = make(run_policies)
-    response = app.test_client().options("/orders/1", headers=PREFLIGHT)
-    assert (response.status_code, response.headers["Access-Control-Allow-Methods"]) == (200, "GET, PUT")
-    actual = app.test_client().put("/orders/1", headers={"Origin": O})
-    assert (actual.status_code, actual.headers["Access-Control-Allow-Origin"]) == (401, O)
+    answer = preflight(app, "/orders/1", method="PUT", headers=["x-gravitee-api-key"]).assert_allowed(status=200)
+    assert answer.response.headers["Access-Control-Allow-Methods"] == "GET, PUT"
+    # The keyless PUT itself gets a 401 the script reads.
+    fetch(app, "PUT", "/orders/1").assert_allowed(status=401)
+    assert app.view_calls == []  # type: ignore[attr-defined]
 
 
 def test_legacy_policy_loads_as_a_plan_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
@@ -110,36 +120,34 @@ def test_legacy_policy_loads_as_a_plan_with_a_warning(caplog: pytest.LogCaptureF
         app = legacy_app()
     (message,) = [r.getMessage() for r in caplog.records if "gravicors.W010" in r.getMessage()]
     assert "policies[0] is plan 'api-key'" in message and "never on a preflight" in message
-    api = app.extensions["gravicors"]._middlewares[app].runtime.apis[0]
-    assert [(p.name, type(p.security)) for p in api.plans] == [("api-key", ApiKeySecurity)]
-    assert api.flows.flows == ()
-    client = app.test_client()
-    assert client.get("/orders/1", headers={"X-Gravitee-Api-Key": "k2"}).status_code == 200
-    assert client.get("/orders/1").json == UNRESOLVABLE
+    orders = compiled(app, "orders")
+    assert [(p.name, type(p.security)) for p in orders.plans] == [("api-key", ApiKeySecurity)]
+    assert orders.flows.flows == ()
+    actual(app, "GET", "/orders/1", headers={"X-Gravitee-Api-Key": "k2"}).assert_allowed(status=200)
+    assert actual(app, "GET", "/orders/1").assert_allowed(status=401).response.json == UNRESOLVABLE
 
 
 def test_legacy_policy_as_a_flow_step_still_checks_keys() -> None:
-    app = make_app([{"name": "orders", "context_path": "/orders",
-                     "flows": [{"request": [{"policy": "api-key", "configuration": {"keys": ["k1"]}}]}]}])
-    assert app.test_client().get("/orders/1").json == MISSING
-    assert app.test_client().get("/orders/1?api-key=k1").status_code == 200
+    app = make_app([api("orders", "/orders", flows=[flow(step("api-key", keys=["k1"]))])])
+    assert actual(app, "GET", "/orders/1").response.json == MISSING
+    assert actual(app, "GET", "/orders/1", query_string="api-key=k1").status == 200
 
 
 @pytest.mark.parametrize(
-    ("api", "path"),
+    ("fields", "path"),
     [
-        ({"policies": [{"name": "api-key", "config": {}}]}, "apis[0].policies[0].config.keys"),
-        ({"policies": [{"name": "api-key", "config": {"keys": []}}]}, "apis[0].policies[0].config.keys"),
-        ({"policies": [{"name": "api-key", "config": {"keys": [""]}}]}, "apis[0].policies[0].config.keys[0]"),
-        ({"plans": [{**GOLD, "configuration": {"keys": ["k"], "header": "bad header"}}]},
-         "apis[0].plans[0].configuration.header"),
-        ({"plans": [{**GOLD, "configuration": {"keys": ["k"], "colour": "red"}}]}, "apis[0].plans[0].configuration.colour"),
-        ({"plans": [{**GOLD, "configuration": {"keys": [""]}}]}, "apis[0].plans[0].configuration.keys[0]"),
+        ({"policies": [policy("api-key")]}, "apis[0].policies[0].config.keys"),
+        ({"policies": [policy("api-key", keys=[])]}, "apis[0].policies[0].config.keys"),
+        ({"policies": [policy("api-key", keys=[""])]}, "apis[0].policies[0].config.keys[0]"),
+        ({"plans": [plan("Gold", "api-key", keys=["k"], header="bad header")]}, "apis[0].plans[0].configuration.header"),
+        ({"plans": [plan("Gold", "api-key", keys=["k"], colour="red")]}, "apis[0].plans[0].configuration.colour"),
+        ({"plans": [plan("Gold", "api-key", keys=[""])]}, "apis[0].plans[0].configuration.keys[0]"),
+        ({"flows": [flow(step("api-key", keys=[]))]}, "apis[0].flows[0].request[0].configuration.keys"),
     ],
 )
-def test_config_errors(api: dict[str, Any], path: str) -> None:
+def test_config_errors(fields: dict[str, Any], path: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        make_app([{"name": "orders", "context_path": "/orders", **api}])
+        make_app([api("orders", "/orders", **fields)])
     assert [p.path for p in caught.value.problems] == [path]
 
 
@@ -147,8 +155,10 @@ def test_config_errors(api: dict[str, Any], path: str) -> None:
     ("gravitee", "ours"),
     [
         ({"propagateApiKey": False}, {"propagate_api_key": False}),
-        ({"propagateApiKey": True, "enableCustomApiKeyHeader": True, "apiKeyHeader": "X-Key"},
-         {"propagate_api_key": True, "header": "X-Key"}),
+        (
+            {"propagateApiKey": True, "enableCustomApiKeyHeader": True, "apiKeyHeader": "X-Key"},
+            {"propagate_api_key": True, "header": "X-Key"},
+        ),
     ],
 )
 def test_gravitee_translation(gravitee: dict[str, Any], ours: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ from flask_gravicors.schema import ConfigSchema
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))
-from gravicors_docs import walk_schemas  # noqa: E402
+from gravicors_docs import gravitee_names, missing_meanings, walk_schemas  # noqa: E402
 
 
 def sphinx(builder: str, source: Path, out: Path) -> subprocess.CompletedProcess[str]:
@@ -62,7 +63,17 @@ def test_nothing_is_fetched_at_build_time() -> None:
 def test_config_reference_has_every_field_of_every_schema(site: Path) -> None:
     page = text_of(site, "config.html")
     schemas = [schema for schema, _ in walk_schemas(ConfigSchema, "flask_gravicors.schema")]
-    assert {s.__name__ for s in schemas} >= {"ConfigSchema", "ApiSchema", "CorsSchema", "PolicyRefSchema"}
+    assert {s.__name__ for s in schemas} >= {
+        "ConfigSchema",
+        "ApiSchema",
+        "CorsSchema",
+        "PolicyRefSchema",
+        "PlanSchema",
+        "FlowSchema",
+        "SelectorSchema",
+        "StepSchema",
+        "TemplateSchema",  # reached through response_templates' values
+    }
     for schema in schemas:
         assert f"{schema.__module__}.{schema.__qualname__}" in page
         for name, field in schema._declared_fields.items():
@@ -71,15 +82,58 @@ def test_config_reference_has_every_field_of_every_schema(site: Path) -> None:
         assert f" {name} " in page
     # A field's meaning is its #: comment in schema.py.
     assert "Lift refusal gravicors.E024 : allow listing the null origin." in page
+    # Gravitee's spelling of a field is shown beside ours.
+    assert " path_operator pathOperator " in page and " response_templates responseTemplates " in page
+    assert " apis[].response_templates.*.* " in page
+
+
+def generated_schemas() -> list[type]:
+    """Every schema a page of the docs generates a table from: the config's, and the
+    configuration schemas of every installed policy and plan security type."""
+    extension = GraviCORS()
+    classes: list[Any] = [*extension.policies.values(), *extension.security_types.values()]
+    plugins = [cls.config_schema for cls in classes]
+    return [schema for schema, _ in walk_schemas(ConfigSchema, "flask_gravicors.schema")] + plugins
+
+
+def test_every_field_of_a_generated_schema_has_a_meaning() -> None:
+    # Without one the directive warns, which fails the -W build; this says which.
+    schemas = generated_schemas()
+    assert {s.__name__ for s in schemas} >= {"JwtConfigSchema", "ApiKeyPlanSchema", "RateLimitConfigSchema"}
+    assert {f"{s.__module__}.{s.__qualname__}": missing_meanings(s) for s in schemas if missing_meanings(s)} == {}
+
+
+def test_a_field_without_a_meaning_fails_the_build(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "mute_schema.py").write_text(
+        "from marshmallow import Schema, fields\n\nclass RootSchema(Schema):\n    silent = fields.String()\n"
+    )
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path[:0] = [{str(source)!r}, {str(DOCS / '_ext')!r}]\nextensions = ['gravicors_docs']\n"
+    )
+    (source / "index.rst").write_text("Reference\n=========\n\n.. gravicors-config::\n   :root: mute_schema:RootSchema\n")
+    built = sphinx("html", source, tmp_path / "out")
+    assert built.returncode != 0
+    assert "RootSchema.silent has no meaning" in built.stderr
+
+
+def test_gravitee_names_of_plugin_schemas() -> None:
+    extension = GraviCORS()
+    jwt = gravitee_names(extension.security_types["jwt"].config_schema)
+    assert jwt["public_key_resolver"] == "publicKeyResolver"
+    assert gravitee_names(extension.security_types["api-key"].config_schema) == {"propagate_api_key": "propagateApiKey"}
 
 
 def test_installed_policies_configs(site: Path) -> None:
     page = text_of(site, "policies.html")
-    policies = GraviCORS().policies
-    assert policies, "the shipped plugins are installed by scripts/test.sh"
-    for name, policy in policies.items():
+    extension = GraviCORS()
+    assert extension.policies, "the shipped plugins are installed by scripts/test.sh"
+    assert set(extension.security_types) >= {"keyless", "api-key", "jwt"}
+    installed: list[tuple[str, Any]] = [*extension.policies.items(), *extension.security_types.items()]
+    for name, cls in installed:
         assert f" {name} " in page
-        for field_name in policy.config_schema._declared_fields:
+        for field_name in cls.config_schema._declared_fields:
             assert f" {field_name} " in page, (name, field_name)
 
 
@@ -98,6 +152,15 @@ def test_rules_page_has_every_rule(site: Path) -> None:
     assert 'href="rules.html#std-rule-gravicors.E023"' in (site / "migrating.html").read_text()
 
 
+def test_every_rule_id_the_docs_name_exists() -> None:
+    # A :rule: link to an id that does not exist renders as plain text, silently.
+    pages = [*DOCS.glob("*.rst"), *DOCS.glob("*.md"), ROOT / "README.md", ROOT / "SECURITY.md", ROOT / "CHANGELOG.md"]
+    pages += ROOT.glob("plugins/*/README.md")
+    named = {(page.name, f"gravicors.{rid}") for page in pages for rid in re.findall(r"\b([EW]\d{3})\b", page.read_text())}
+    assert {(page, rid) for page, rid in named if rid not in RULES} == set()
+    assert len(named) > 50
+
+
 def test_cli_page_has_every_command(site: Path) -> None:
     page = text_of(site, "cli.html")
     for name in gravicors.commands:
@@ -110,6 +173,8 @@ def test_request_diagram_is_rendered(site: Path) -> None:
     assert images
     svg = (site / "_images" / images[0]).read_text()
     assert "<svg" in svg and "before_request" in svg
+    # Where the console's layer and the metrics path sit.
+    assert "GRAVICORS_CONSOLE_PREFIX" in svg and "GRAVICORS_METRICS_PATH" in svg
 
 
 def test_api_reference(site: Path) -> None:
@@ -134,8 +199,23 @@ def test_api_reference(site: Path) -> None:
         "Refusal",
         "preflight_reasons",
         "Metrics",
+        "SecurityType",
+        "can_handle",
+        "Failure",
+        "gravicors_register_security_types",
+        "gravicors_origin_allowed",
+        "load_definition",
+        "dump_definition",
+        "AppStore",
+        "VersionConflict",
+        "compiled",
+        "plan",
+        "flow",
+        "step",
     ):
         assert name in page, name
+    # Only the members a directive lists (autodoc's "members" default would add them all).
+    assert "forked_children" not in page
 
 
 def test_included_files(site: Path) -> None:
@@ -176,6 +256,7 @@ def test_new_schemas_and_fields_show_up(tmp_path: Path, monkeypatch: pytest.Monk
                 """A flow."""
                 #: Where the flow applies.
                 path = fields.String(load_default="/")
+                #: Its methods.
                 methods = fields.List(fields.String(validate=validate.OneOf(["GET", "PUT"])), load_default=list)
 
             class RootSchema(Schema):
@@ -199,7 +280,7 @@ def test_new_schemas_and_fields_show_up(tmp_path: Path, monkeypatch: pytest.Monk
         "flows[]",
         "A flow.",
         "Where the flow applies.",
-        "methods list of strings [] (each item: one of GET , PUT )",
+        "methods list of strings [] Its methods. (each item: one of GET , PUT )",
         "LonelySchema",
         "alone integer required Reached from no other schema.",
     ):

@@ -17,12 +17,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from flask import Flask, request
 from gravicors_jwt import CLAIMS_KEY, UNKNOWN_KID_REFETCH, JwksCache, JwtSecurity
 
-from conftest import make_app
 from flask_gravicors import ConfigError
+from flask_gravicors.testing import ORIGIN, Outcome, api, compiled, cors, fetch, make_app, plan
 
-O = "https://shop.example.com"
 SECRET = "s" * 32
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -57,20 +57,31 @@ def hs256_by_hand(secret: bytes, **claims: Any) -> str:
     return signing_input + "." + b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())
 
 
-def jwt_app(configuration: dict[str, Any], keyless: bool = False) -> Any:
-    plans = [{"name": "Partners", "security": "JWT", "configuration": configuration}]
-    if keyless:
-        plans.append({"name": "Free", "security": "keyless"})
-    app = make_app([{"name": "orders", "context_path": "/orders", "plans": plans,
-                     "cors": {"enabled": True, "allow_origin": [O], "allow_methods": ["GET"]}}])
+def jwt_app(configuration: dict[str, Any], keyless: bool = False, templates: dict[str, Any] | None = None) -> Flask:
+    """The ``orders`` API with a JWT plan (Gravitee's spelling ``JWT``), open to
+    pages at ORIGIN that send ``Authorization``; ``/orders/me`` shows what the view
+    got."""
+    plans = [plan("Partners", "JWT", **configuration)] + ([plan("Free")] if keyless else [])
+    block = cors(allow_origin=[ORIGIN], allow_methods=["GET"], allow_headers=["authorization"])
+    app = make_app([api("orders", "/orders", cors=block, plans=plans, response_templates=templates or {})])
 
     @app.get("/orders/me")
     def me() -> Any:
-        from flask import request
-
         return {"claims": request.environ.get(CLAIMS_KEY), "authorization": request.headers.get("Authorization")}
 
     return app
+
+
+def json_of(outcome: Outcome) -> dict[str, Any]:
+    body = outcome.response.get_json()
+    assert isinstance(body, dict), outcome.response.data
+    return body
+
+
+def me(app: Flask, **headers: str) -> Outcome:
+    """A page's ``fetch("/orders/me", {headers})``: a preflight first when it sends
+    ``Authorization``."""
+    return fetch(app, "GET", "/orders/me", headers=headers)
 
 
 HS = {"signature": "HMAC_HS256", "publicKeyResolver": "GIVEN_KEY", "resolverParameter": SECRET}
@@ -88,10 +99,21 @@ ROWS = [
     ("HS256", HS, lambda: f"Bearer {token()}", 200, None),
     ("bearer is case-insensitive", HS, lambda: f"bearer {token()}", 200, None),
     ("in the query", HS, lambda: f"?{token()}", 200, None),
-    ("HS384 by its JWA name", {**HS, "signature": "HS384", "resolverParameter": "k" * 48},
-     lambda: f"Bearer {token('k' * 48, 'HS384')}", 200, None),
+    (
+        "HS384 by its JWA name",
+        {**HS, "signature": "HS384", "resolverParameter": "k" * 48},
+        lambda: f"Bearer {token('k' * 48, 'HS384')}",
+        200,
+        None,
+    ),
     ("RS256", RS, lambda: f"Bearer {token(private_pem(RSA_KEY), 'RS256')}", 200, None),
-    ("RS256, another key's signature", RS, lambda: f"Bearer {token(private_pem(OTHER_RSA_KEY), 'RS256')}", 401, "JWT_INVALID_TOKEN"),
+    (
+        "RS256, another key's signature",
+        RS,
+        lambda: f"Bearer {token(private_pem(OTHER_RSA_KEY), 'RS256')}",
+        401,
+        "JWT_INVALID_TOKEN",
+    ),
     ("ES256", ES, lambda: f"Bearer {token(EC_KEY, 'ES256')}", 200, None),
     ("expired", HS, lambda: f"Bearer {token(exp=now() - 3600)}", 401, "JWT_INVALID_TOKEN"),
     ("expired within the leeway", HS, lambda: f"Bearer {token(exp=now() - 10)}", 200, None),
@@ -99,20 +121,40 @@ ROWS = [
     ("not yet valid", HS, lambda: f"Bearer {token(nbf=now() + 3600)}", 401, "JWT_INVALID_TOKEN"),
     ("no exp at all is accepted", HS, lambda: f"Bearer {token(exp=None)}", 200, None),
     ("wrong secret", HS, lambda: f"Bearer {token('t' * 32)}", 401, "JWT_INVALID_TOKEN"),
-    ("alg none", HS, lambda: f"Bearer {jwt.encode({'sub': 'a'}, None, algorithm='none')}", 401, "JWT_INVALID_TOKEN"),
+    ("alg none", HS, lambda: f"Bearer {jwt.encode({'sub': 'a'}, None, algorithm='none')}", 401, "JWT_INVALID_TOKEN"),  # type: ignore[arg-type]
     # the algorithm is the plan's: an RS256 public key is no HMAC secret (alg confusion)
-    ("HS256 token signed with the RS256 plan's public key", RS, lambda: f"Bearer {hs256_by_hand(pem(RSA_KEY).encode())}", 401,
-     "JWT_INVALID_TOKEN"),
-    ("an HS384 token on an HS256 plan", {**HS, "resolverParameter": "k" * 48}, lambda: f"Bearer {token('k' * 48, 'HS384')}", 401,
-     "JWT_INVALID_TOKEN"),
+    (
+        "HS256 token signed with the RS256 plan's public key",
+        RS,
+        lambda: f"Bearer {hs256_by_hand(pem(RSA_KEY).encode())}",
+        401,
+        "JWT_INVALID_TOKEN",
+    ),
+    (
+        "an HS384 token on an HS256 plan",
+        {**HS, "resolverParameter": "k" * 48},
+        lambda: f"Bearer {token('k' * 48, 'HS384')}",
+        401,
+        "JWT_INVALID_TOKEN",
+    ),
     ("garbage", HS, "Bearer not.a.jwt", 401, "JWT_INVALID_TOKEN"),
     ("empty token", HS, "Bearer ", 401, "JWT_MISSING_TOKEN"),
     ("no token: no plan", HS, None, 401, "GATEWAY_PLAN_UNRESOLVABLE"),
     ("Basic is no token", HS, "Basic YTpi", 401, "GATEWAY_PLAN_UNRESOLVABLE"),
-    ("issuer checked", {**HS, "issuer": "https://idp.example.com"}, lambda: f"Bearer {token(iss='https://evil.example.com')}", 401,
-     "JWT_INVALID_TOKEN"),
-    ("issuer matches", {**HS, "issuer": "https://idp.example.com"}, lambda: f"Bearer {token(iss='https://idp.example.com')}", 200,
-     None),
+    (
+        "issuer checked",
+        {**HS, "issuer": "https://idp.example.com"},
+        lambda: f"Bearer {token(iss='https://evil.example.com')}",
+        401,
+        "JWT_INVALID_TOKEN",
+    ),
+    (
+        "issuer matches",
+        {**HS, "issuer": "https://idp.example.com"},
+        lambda: f"Bearer {token(iss='https://idp.example.com')}",
+        200,
+        None,
+    ),
     ("audience checked", {**HS, "audience": "orders"}, lambda: f"Bearer {token(aud='billing')}", 401, "JWT_INVALID_TOKEN"),
     ("audience in a list", {**HS, "audience": ["x", "orders"]}, lambda: f"Bearer {token(aud=['orders'])}", 200, None),
     ("an audience not configured is not checked", HS, lambda: f"Bearer {token(aud='billing')}", 200, None),
@@ -122,42 +164,40 @@ ROWS = [
 @pytest.mark.parametrize(("configuration", "credential", "status", "key"), [pytest.param(*r[1:], id=r[0]) for r in ROWS])
 def test_token(configuration: dict[str, Any], credential: Any, status: int, key: str | None) -> None:
     credential = credential() if callable(credential) else credential
-    app = jwt_app(configuration)
-    headers = {"Origin": O}
-    path = "/orders/me"
+    headers, query = {}, ""
     if credential is not None and credential.startswith("?"):
-        path += "?access_token=" + credential[1:]
+        query = "access_token=" + credential[1:]
     elif credential is not None:
         headers["Authorization"] = credential
-    response = app.test_client().get(path, headers=headers, environ_base={"HTTP_ACCEPT": "application/json"})
-    assert response.status_code == status
-    assert response.headers["Access-Control-Allow-Origin"] == O
-    if status == 200:
-        assert response.json["claims"]["sub"] == "alice"
-    if key is not None:
-        app_with_template = jwt_app(configuration)
-        app_with_template.extensions["gravicors"].reconfigure(
-            {"apis": [{"name": "orders", "context_path": "/orders",
-                       "plans": [{"name": "Partners", "security": "jwt", "configuration": configuration}],
-                       "response_templates": {key: {"*/*": {"status": 403, "body": key}}}}]},
-            app=app_with_template,
+
+    def send(app: Flask) -> Outcome:
+        return fetch(
+            app, "GET", "/orders/me", headers=headers, query_string=query, environ_base={"HTTP_ACCEPT": "application/json"}
         )
-        again = app_with_template.test_client().get(path, headers=headers)
-        assert (again.status_code, again.data.decode()) == (403, key)
+
+    # The 401s carry the CORS headers, so the page's script reads them.
+    outcome = send(jwt_app(configuration)).assert_allowed(status=status)
+    if status == 200:
+        assert json_of(outcome)["claims"]["sub"] == "alice"
+    if key is not None:
+        # The failure's key chooses the API's response template.
+        templated = send(jwt_app(configuration, templates={key: {"*/*": {"status": 403, "body": key}}}))
+        templated.assert_allowed(status=403)
+        assert templated.response.data.decode() == key
 
 
 def test_keyless_beside_jwt() -> None:
-    client = jwt_app(HS, keyless=True).test_client()
-    assert client.get("/orders/me").status_code == 200
+    app = jwt_app(HS, keyless=True)
+    me(app).assert_allowed(status=200)
     # a wrong token never falls through to keyless
-    assert client.get("/orders/me", headers={"Authorization": "Bearer x.y.z"}).status_code == 401
+    me(app, Authorization="Bearer x.y.z").assert_allowed(status=401)
 
 
 @pytest.mark.parametrize(("propagate", "seen"), [(True, True), (False, False)])
 def test_propagate_auth_header(propagate: bool, seen: bool) -> None:
     bearer = f"Bearer {token()}"
-    response = jwt_app({**HS, "propagateAuthHeader": propagate}).test_client().get("/orders/me", headers={"Authorization": bearer})
-    assert (response.json["authorization"] == bearer) is seen
+    outcome = me(jwt_app({**HS, "propagateAuthHeader": propagate}), Authorization=bearer).assert_allowed(status=200)
+    assert (json_of(outcome)["authorization"] == bearer) is seen
 
 
 BAD_CONFIGS = [
@@ -168,14 +208,26 @@ BAD_CONFIGS = [
     ({"signature": "RSA_RS256", "resolverParameter": pem(EC_KEY)}, "resolver_parameter", "not a public key"),
     ({"signature": "RSA_PS256", "resolverParameter": pem(RSA_KEY)}, "signature", "use one of"),
     ({"signature": "RSA_RS256", "publicKeyResolver": "GATEWAY_KEYS", "resolverParameter": "x"}, "public_key_resolver", "one of"),
-    ({"signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "http://idp.example.com/jwks"},
-     "resolver_parameter", "https://"),
-    ({"signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "https://u:p@idp.example.com/jwks"},
-     "resolver_parameter", "credentials"),
-    ({"signature": "HMAC_HS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "https://idp.example.com/jwks"},
-     "public_key_resolver", "HMAC"),
-    ({"signature": "HMAC_HS256", "resolverParameter": "{#context.attributes['secret']}" + "x" * 32}, "resolver_parameter",
-     "Expression Language"),
+    (
+        {"signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "http://idp.example.com/jwks"},
+        "resolver_parameter",
+        "https://",
+    ),
+    (
+        {"signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "https://u:p@idp.example.com/jwks"},
+        "resolver_parameter",
+        "credentials",
+    ),
+    (
+        {"signature": "HMAC_HS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "https://idp.example.com/jwks"},
+        "public_key_resolver",
+        "HMAC",
+    ),
+    (
+        {"signature": "HMAC_HS256", "resolverParameter": "{#context.attributes['secret']}" + "x" * 32},
+        "resolver_parameter",
+        "Expression Language",
+    ),
     ({"signature": "HMAC_HS256"}, "resolver_parameter", "Missing data"),
 ]
 
@@ -189,8 +241,9 @@ def test_config_errors(configuration: dict[str, Any], field: str, message: str) 
     assert message in problem.message
 
 
-@pytest.mark.parametrize("url", ["https://idp.example.com/jwks", "http://127.0.0.1:8080/jwks", "http://localhost/jwks",
-                                 "http://[::1]:9/jwks"])
+@pytest.mark.parametrize(
+    "url", ["https://idp.example.com/jwks", "http://127.0.0.1:8080/jwks", "http://localhost/jwks", "http://[::1]:9/jwks"]
+)
 def test_jwks_urls_accepted(url: str) -> None:
     jwt_app({"signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": url})
 
@@ -254,7 +307,7 @@ def jwks() -> Iterator[Jwks]:
         server.thread.join(timeout=10)
 
 
-def jwks_app(jwks: Jwks, **configuration: Any) -> Any:
+def jwks_app(jwks: Jwks, **configuration: Any) -> Flask:
     return jwt_app({"signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": jwks.url, **configuration})
 
 
@@ -264,26 +317,26 @@ def signed(kid: str, key: Any = RSA_KEY) -> dict[str, str]:
 
 def test_jwks_is_fetched_once_and_cached(jwks: Jwks) -> None:
     jwks.publish(("k1", RSA_KEY))
-    client = jwks_app(jwks).test_client()
+    app = jwks_app(jwks)
     assert jwks.hits == 0  # nothing is fetched before a token needs it
     for _ in range(5):
-        assert client.get("/orders/me", headers=signed("k1")).status_code == 200
-    assert jwks.hits == 1
+        me(app, **signed("k1")).assert_allowed(status=200)
+    assert jwks.hits == 1  # the preflights fetched nothing: plans never run there
 
 
 def test_unknown_kids_do_not_cause_a_fetch_per_request(jwks: Jwks) -> None:
     jwks.publish(("k1", RSA_KEY))
-    client = jwks_app(jwks).test_client()
-    assert client.get("/orders/me", headers=signed("k1")).status_code == 200
+    app = jwks_app(jwks)
+    me(app, **signed("k1")).assert_allowed(status=200)
     for i in range(20):
-        assert client.get("/orders/me", headers=signed(f"made-up-{i}")).status_code == 401
+        me(app, **signed(f"made-up-{i}")).assert_allowed(status=401)
     # one fetch, and at most one more for unknown kids within 30 s
     assert jwks.hits <= 2
 
 
 def test_a_rotated_key_is_found_by_refetching_for_its_kid() -> None:
     cache = JwksCache("unused", "RS256", 1, 300, clock := FakeClock())
-    fetched = [{"k1": "key-1"}, {"k1": "key-1", "k2": "key-2"}]
+    fetched: list[dict[str | None, Any]] = [{"k1": "key-1"}, {"k1": "key-1", "k2": "key-2"}]
     cache._fetch = lambda: fetched.pop(0)  # type: ignore[method-assign]
     assert cache.key("k1") == "key-1"
     assert cache.key("k2") is None  # asked within 30 s of the fetch: not refetched
@@ -303,13 +356,13 @@ class FakeClock:
 def test_an_unreachable_jwks_keeps_the_old_keys(jwks: Jwks, caplog: pytest.LogCaptureFixture) -> None:
     jwks.publish(("k1", RSA_KEY))
     app = jwks_app(jwks)
-    client = app.test_client()
-    assert client.get("/orders/me", headers=signed("k1")).status_code == 200
-    security = app.extensions["gravicors"]._middlewares[app].runtime.apis[0].plans[0].security
+    me(app, **signed("k1")).assert_allowed(status=200)
+    security = compiled(app, "orders").plans[0].security
+    assert isinstance(security, JwtSecurity) and security.jwks is not None
     security.jwks._next_fetch = 0  # the keys are stale now
     jwks.mode = "fail"
     for _ in range(3):
-        assert client.get("/orders/me", headers=signed("k1")).status_code == 200
+        me(app, **signed("k1")).assert_allowed(status=200)
     assert jwks.hits == 2
     assert len([r for r in caplog.records if "cannot be fetched" in r.getMessage()]) == 1
 
@@ -317,19 +370,26 @@ def test_an_unreachable_jwks_keeps_the_old_keys(jwks: Jwks, caplog: pytest.LogCa
 @pytest.mark.parametrize("mode", ["fail", "redirect", "hang"])
 def test_a_jwks_that_does_not_answer_refuses_within_the_timeout(jwks: Jwks, mode: str) -> None:
     jwks.mode = mode
-    client = jwks_app(jwks, jwksTimeout=0.5).test_client()
+    app = jwks_app(jwks, jwksTimeout=0.5)
     started = time.monotonic()
-    assert client.get("/orders/me", headers=signed("k1")).status_code == 401
+    me(app, **signed("k1")).assert_allowed(status=401)
     assert time.monotonic() - started < 2.5  # a functional bound: the 3 s hang is never waited out
-    assert client.get("/orders/me", headers=signed("k1")).status_code == 401
+    me(app, **signed("k1")).assert_allowed(status=401)
     assert jwks.hits == 1
 
 
 def test_gravitee_translation() -> None:
     gravitee = {
-        "signature": "RSA_RS256", "publicKeyResolver": "JWKS_URL", "resolverParameter": "https://idp.example.com/jwks",
-        "connectTimeout": 1000, "requestTimeout": 3000, "useSystemProxy": False, "extractClaims": False,
-        "propagateAuthHeader": True, "userClaim": "sub", "followRedirects": False,
+        "signature": "RSA_RS256",
+        "publicKeyResolver": "JWKS_URL",
+        "resolverParameter": "https://idp.example.com/jwks",
+        "connectTimeout": 1000,
+        "requestTimeout": 3000,
+        "useSystemProxy": False,
+        "extractClaims": False,
+        "propagateAuthHeader": True,
+        "userClaim": "sub",
+        "followRedirects": False,
         "tokenTypValidation": {"enabled": False, "ignoreMissing": False, "expectedValues": ["JWT"], "ignoreCase": False},
         "confirmationMethodValidation": {"ignoreMissing": False, "certificateBoundThumbprint": {"enabled": False}},
     }

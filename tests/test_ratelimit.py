@@ -26,33 +26,29 @@ ORIGIN = "https://shop.example.com"
 RL_HEADERS = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset")
 
 
+#: Where a step's configuration sits in a config (the api() below).
+CONFIGURATION = "apis[0].flows[0].request[0].configuration"
+
+
 def api(
     config: dict[str, Any],
     *,
     name: str = "public",
     path: str = "/public",
     cors: dict[str, Any] | None = None,
-    policies: list[dict[str, Any]] | None = None,
+    steps: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "name": name,
-        "context_path": path,
-        "cors": cors
-        if cors is not None
-        else {
-            "enabled": True,
-            "allow_origin": [ORIGIN],
-            "allow_methods": ["GET", "PUT"],
-            "allow_headers": ["content-type"],
-            "expose_headers": list(RL_HEADERS),
-        },
-        "policies": policies if policies is not None else [{"name": "rate-limit", "config": config}],
-    }
+    """An API whose one flow runs a rate-limit step with ``config`` on every request
+    (or runs ``steps``)."""
+    if cors is None:
+        cors = kit.cors(
+            allow_origin=[ORIGIN], allow_methods=["GET", "PUT"], allow_headers=["content-type"], expose_headers=list(RL_HEADERS)
+        )
+    return kit.api(name, path, cors=cors, flows=[kit.flow(*(steps if steps is not None else [kit.step("rate-limit", **config)]))])
 
 
-def policy_of(app: Flask, index: int = 0) -> RateLimitPolicy:
-    runtime = app.wsgi_app.__self__.runtime  # type: ignore[attr-defined]
-    return runtime.apis[index].policies[0]
+def policy_of(app: Flask, api_name: str = "public") -> RateLimitPolicy:
+    return kit.compiled(app, api_name).policies[0]  # type: ignore[no-any-return]
 
 
 # -- packaging and config --------------------------------------------------------
@@ -78,13 +74,22 @@ def test_config_defaults(gravicors_app: Any) -> None:
 
 # (Gravitee's configuration, ours)
 GRAVITEE = [
-    ({"async": False, "addHeaders": True, "rate": {"limit": 10, "periodTime": 1, "periodTimeUnit": "MINUTES", "key": ""}},
-     {"limit": 10, "period": "1m", "add_headers": True}),
-    ({"rate": {"limit": 3, "periodTime": 30, "periodTimeUnit": "SECONDS", "useKeyOnly": False}},
-     {"limit": 3, "period": "30s", "add_headers": False}),
-    ({"addHeaders": True, "rate": {"limit": 5, "periodTime": 2, "periodTimeUnit": "HOURS"},
-      "gravicors": {"storage": "redis://127.0.0.1:6379/0", "key": "api-key"}},
-     {"limit": 5, "period": "2h", "add_headers": True, "storage": "redis://127.0.0.1:6379/0", "key": "api-key"}),
+    (
+        {"async": False, "addHeaders": True, "rate": {"limit": 10, "periodTime": 1, "periodTimeUnit": "MINUTES", "key": ""}},
+        {"limit": 10, "period": "1m", "add_headers": True},
+    ),
+    (
+        {"rate": {"limit": 3, "periodTime": 30, "periodTimeUnit": "SECONDS", "useKeyOnly": False}},
+        {"limit": 3, "period": "30s", "add_headers": False},
+    ),
+    (
+        {
+            "addHeaders": True,
+            "rate": {"limit": 5, "periodTime": 2, "periodTimeUnit": "HOURS"},
+            "gravicors": {"storage": "redis://127.0.0.1:6379/0", "key": "api-key"},
+        },
+        {"limit": 5, "period": "2h", "add_headers": True, "storage": "redis://127.0.0.1:6379/0", "key": "api-key"},
+    ),
 ]
 
 
@@ -109,9 +114,20 @@ def test_untranslatable_gravitee_configuration(gravitee: dict[str, Any], message
         RateLimitPolicy.from_gravitee(gravitee)
 
 
-def test_add_headers_off(app_factory: Any) -> None:
-    resp = app_factory([api({"limit": 5, "add_headers": False})]).test_client().get("/public/x")
+def test_add_headers_off(gravicors_app: Any) -> None:
+    resp = gravicors_app([api({"limit": 5, "add_headers": False})]).test_client().get("/public/x")
     assert resp.status_code == 200 and "X-Rate-Limit-Limit" not in resp.headers
+
+
+def test_a_legacy_policies_entry_still_limits(gravicors_app: Any) -> None:
+    # Old configs' "policies" list loads as one flow over every request.
+    legacy = kit.api("public", "/public", cors=api({})["cors"], policies=[kit.policy("rate-limit", limit=1)])
+    app = gravicors_app([legacy])
+    fetch(app).assert_allowed(status=200, readable=RL_HEADERS)
+    fetch(app).assert_allowed(status=429)
+    with pytest.raises(ConfigError) as excinfo:
+        gravicors_app([kit.api("public", "/public", policies=[kit.policy("rate-limit", limit=0)])])
+    assert [p.path for p in excinfo.value.problems] == ["apis[0].policies[0].config.limit"]
 
 
 @pytest.mark.parametrize(
@@ -173,7 +189,7 @@ def test_config_errors_name_the_field(gravicors_app: Any, field: str, value: Any
     with pytest.raises(ConfigError) as excinfo:
         gravicors_app([api({"limit": 5, field: value})])
     text = str(excinfo.value)
-    assert f"apis[0].policies[0].config.{field}" in text
+    assert f"{CONFIGURATION}.{field}" in text
     assert reason in text
 
 
@@ -182,7 +198,7 @@ def test_config_errors_are_collected_and_hide_the_password(gravicors_app: Any) -
         gravicors_app([api({"period": "fortnight", "key": "cookie", "storage": "redis://:hunter2@127.0.0.1:nope/0"})])
     text = str(excinfo.value)
     for field in ("limit", "period", "key", "storage"):
-        assert f"apis[0].policies[0].config.{field}" in text
+        assert f"{CONFIGURATION}.{field}" in text
     assert "hunter2" not in text
 
 
@@ -206,7 +222,9 @@ def test_an_option_of_the_storage_url_never_hides_the_password(gravicors_app: An
 
 
 @pytest.mark.parametrize("on_storage_error", ["allow", "deny"])
-@pytest.mark.parametrize("error", [TypeError("__init__() got an unexpected keyword argument 'foo'"), ValueError("x"), KeyError("y")])
+@pytest.mark.parametrize(
+    "error", [TypeError("__init__() got an unexpected keyword argument 'foo'"), ValueError("x"), KeyError("y")]
+)
 def test_whatever_the_storage_raises_is_never_a_500(
     gravicors_app: Any, on_storage_error: str, error: Exception, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -221,16 +239,14 @@ def test_whatever_the_storage_raises_is_never_a_500(
 
     policy_of(app).limiter.hit_with_stats = broken  # type: ignore[method-assign]
     for _ in range(2):
-        resp = get(app.test_client(), Origin=ORIGIN)
-        assert resp.status_code == (200 if on_storage_error == "allow" else 503)
-        assert resp.headers["Access-Control-Allow-Origin"] == ORIGIN
+        fetch(app).assert_allowed(status=200 if on_storage_error == "allow" else 503)
     assert type(error).__name__ in rl_warnings(caplog)[0].getMessage()
 
 
 def test_unknown_config_field_is_refused(gravicors_app: Any) -> None:
     with pytest.raises(ConfigError) as excinfo:
         gravicors_app([api({"limit": 5, "burst": 3})])
-    assert "apis[0].policies[0].config.burst" in str(excinfo.value)
+    assert f"{CONFIGURATION}.burst" in str(excinfo.value)
 
 
 def test_redact_url() -> None:
@@ -356,12 +372,9 @@ def test_api_key_clients_share_nothing(gravicors_app: Any) -> None:
     assert client.get("/public/x?api-key=k2", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 429
 
 
-def test_two_limits_in_one_chain_report_the_tighter(gravicors_app: Any) -> None:
-    policies = [
-        {"name": "rate-limit", "config": {"limit": 10, "period": "1h"}},
-        {"name": "rate-limit", "config": {"limit": 2, "period": "1m"}},
-    ]
-    app = gravicors_app([api({}, policies=policies)])
+def test_two_limits_in_one_flow_report_the_tighter(gravicors_app: Any) -> None:
+    steps = [kit.step("rate-limit", limit=10, period="1h"), kit.step("rate-limit", limit=2, period="1m")]
+    app = gravicors_app([api({}, steps=steps)])
     client = app.test_client()
     resp = get(client)
     assert (resp.headers["X-Rate-Limit-Limit"], resp.headers["X-Rate-Limit-Remaining"]) == ("2", "1")

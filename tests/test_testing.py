@@ -8,19 +8,24 @@ from importlib.metadata import entry_points
 from typing import Any, Callable
 
 import pytest
-from flask import Flask, Request
+from flask import Flask, Request, Response
+from marshmallow import Schema, fields
 
-from flask_gravicors import Policy, hookimpl
+from flask_gravicors import ConfigError, Failure, Policy, SecurityType, hookimpl
 from flask_gravicors.testing import (
     ORIGIN,
     actual,
     api,
+    compiled,
     cors,
     fetch,
+    flow,
     make_app,
+    plan,
     policy,
     preflight,
     readable_headers,
+    step,
     unsafe_request_headers,
 )
 
@@ -48,10 +53,45 @@ class Refuse(Policy):
         return {"message": "no"}, 401
 
 
+class _TagSchema(Schema):
+    tag = fields.String(required=True)
+
+
+class Tag(Policy):
+    """Appends its tag to the response's X-Tags (the order steps ran in)."""
+
+    name = "tag"
+    config_schema = _TagSchema
+
+    def on_response(self, request: Request, response: Response) -> None:
+        response.headers["X-Tags"] = ",".join(filter(None, [response.headers.get("X-Tags"), self.config["tag"]]))
+
+
+class _TokenSchema(Schema):
+    token = fields.String(required=True)
+
+
+class Token(SecurityType):
+    """A plan whose consumers send ``X-Token``."""
+
+    name = "token"
+    config_schema = _TokenSchema
+
+    def can_handle(self, request: Request) -> bool:
+        return "X-Token" in request.headers
+
+    def authenticate(self, request: Request) -> Failure | None:
+        return None if request.headers["X-Token"] == self.config["token"] else Failure(401, "TOKEN_INVALID", "no")
+
+
 class RefusePlugin:
     @hookimpl
     def gravicors_register_policies(self) -> list[type[Policy]]:
-        return [Refuse]
+        return [Refuse, Tag]
+
+    @hookimpl
+    def gravicors_register_security_types(self) -> list[type[SecurityType]]:
+        return [Token]
 
 
 def test_registered_as_a_pytest_plugin(gravicors_app: Callable[..., Flask]) -> None:
@@ -162,6 +202,101 @@ def test_assertion_messages_say_what_the_browser_saw() -> None:
         fetch(app, "PATCH", "/orders/1").assert_blocked(refused_by="origin")
 
 
+# -- plans, flows and steps: the config's own shape ---------------------------------
+
+# (helper call, the config it writes)
+SHAPES = [
+    (step("rate-limit", limit=5), {"policy": "rate-limit", "configuration": {"limit": 5}}),
+    (step("tag", tag="a"), {"policy": "tag", "configuration": {"tag": "a"}}),
+    (flow(), {"name": "", "request": [], "response": []}),
+    (
+        flow(step("tag", tag="a"), response=[step("tag", tag="b")], name="tags"),
+        {"name": "tags", "request": [step("tag", tag="a")], "response": [step("tag", tag="b")]},
+    ),
+    (
+        flow(step("refuse"), path="/admin/:id", path_operator="EQUALS", methods=["DELETE"]),
+        {
+            "name": "",
+            "request": [{"policy": "refuse", "configuration": {}}],
+            "response": [],
+            "selectors": [{"type": "http", "path": "/admin/:id", "path_operator": "EQUALS", "methods": ["DELETE"]}],
+        },
+    ),
+    (plan("Free"), {"name": "Free", "security": "keyless", "configuration": {}}),
+    (
+        plan("Gold", "api-key", keys=["k1"], flows=[flow()]),
+        {"name": "Gold", "security": "api-key", "configuration": {"keys": ["k1"]}, "flows": [flow()]},
+    ),
+    (
+        api("orders", "/orders", plans=[plan("Free")], flows=[flow()], response_templates={}),
+        {"name": "orders", "context_path": "/orders", "plans": [plan("Free")], "flows": [flow()], "response_templates": {}},
+    ),
+    (policy("rate-limit", limit=5), {"name": "rate-limit", "config": {"limit": 5}}),
+]
+
+
+@pytest.mark.parametrize(("made", "config"), SHAPES)
+def test_helpers_write_the_configs_shape(made: dict[str, Any], config: dict[str, Any]) -> None:
+    assert made == config
+
+
+def test_a_bad_step_or_plan_is_reported_where_the_config_holds_it() -> None:
+    # Validated by the same schemas as a user's config: the paths are the config's.
+    with pytest.raises(ConfigError) as caught:
+        make_app(
+            [api("orders", "/orders", plans=[plan("Gold", "token")], flows=[flow(step("tag"), path="orders")])],
+            flows=[flow(step("nope"))],
+            plugins=[RefusePlugin()],
+            entry_points=False,
+        )
+    assert sorted(p.path for p in caught.value.problems) == [
+        "apis[0].flows[0].request[0].configuration.tag",
+        "apis[0].flows[0].selectors[0].path",
+        "apis[0].plans[0].configuration.token",
+        "flows[0].request[0].policy",
+    ]
+
+
+TAGGED = api(
+    "orders",
+    "/orders",
+    cors=cors(allow_origin=[ORIGIN], allow_methods=["GET", "DELETE"], allow_headers=["x-token"], expose_headers=["x-tags"]),
+    plans=[plan("Member", "token", token="t1", flows=[flow(step("tag", tag="plan"))]), plan("Free")],
+    flows=[flow(step("tag", tag="api")), flow(step("refuse"), path="/admin", methods=["DELETE"])],
+)
+
+
+# (method, path, request headers, status, X-Tags the script reads)
+RUNS = [
+    ("GET", "/orders/1", {}, 200, "api,platform"),
+    ("GET", "/orders/1", {"X-Token": "t1"}, 200, "plan,api,platform"),
+    ("GET", "/orders/1", {"X-Token": "t2"}, 401, "platform"),
+    ("GET", "/orders/admin/1", {}, 200, "api,platform"),
+    ("DELETE", "/orders/admin/1", {}, 401, "api,platform"),
+    ("DELETE", "/orders/1", {}, 200, "api,platform"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "status", "tags"), RUNS)
+def test_plans_flows_and_platform_flows_run_in_gravitees_order(
+    method: str, path: str, headers: dict[str, str], status: int, tags: str
+) -> None:
+    app = make_app([TAGGED], flows=[flow(step("tag", tag="platform"))], plugins=[RefusePlugin()], entry_points=False)
+    outcome = fetch(app, method, path, headers=headers).assert_allowed(status=status, readable=["x-tags"])
+    assert outcome.header("X-Tags") == tags
+
+
+def test_compiled_gives_the_instances_a_plugin_configured() -> None:
+    app = make_app([TAGGED, api("public", "/public")], plugins=[RefusePlugin()], entry_points=False)
+    orders = compiled(app, "orders")
+    assert [(p.name, type(p.security).__name__) for p in orders.plans] == [("Member", "Token"), ("Free", "Keyless")]
+    assert orders.plans[0].security.config == {"token": "t1"}
+    assert [(type(p).__name__, dict(p.config)) for p in orders.policies] == [("Tag", {"tag": "api"}), ("Refuse", {})]
+    assert compiled(app, "public").policies == ()
+    with pytest.raises(KeyError, match="'nope'"):
+        compiled(app, "nope")
+
+
 # -- the browser's side, on answers no flask_gravicors would give -------------------
 
 
@@ -205,7 +340,7 @@ ACTUAL_CHECKS = [
 def test_cors_check(headers: dict[str, str], status: int, credentials: bool, allowed: bool, reason: str | None) -> None:
     outcome = actual(crafted(headers, status), "GET", "/", credentials=credentials)
     assert outcome.allowed is allowed
-    assert reason is None and outcome.reason is None or reason in (outcome.reason or "")
+    assert outcome.reason is None if reason is None else reason in (outcome.reason or "")
 
 
 def test_two_allow_origin_values_fail_the_check() -> None:

@@ -1,9 +1,10 @@
 """Sphinx directives that generate reference pages from the code, so they cannot drift:
 
 * ``.. gravicors-config::`` every marshmallow schema of :mod:`flask_gravicors.schema`,
-  walked from ``ConfigSchema`` through its nested schemas (then any schema of the
-  module not reached), one section per schema and one row per field: name, other
-  accepted name, type, default, constraints, and the field's ``#:`` comment;
+  walked from ``ConfigSchema`` through its nested schemas, in lists and in objects'
+  values (then any schema of the module not reached), one section per schema and
+  one row per field: name, Gravitee's name, type, default, constraints, and the
+  field's ``#:`` comment;
 * ``.. gravicors-policies::`` the config schema of every policy installed through
   the ``flask_gravicors`` entry-point group when the docs are built;
 * ``.. gravicors-rules:: E`` (or ``W``) the refusal rules (or warnings) of
@@ -11,7 +12,9 @@
   (``:rule:`gravicors.E023```);
 * ``.. gravicors-cli::`` the help of every ``flask gravicors`` command.
 
-Each directive writes reStructuredText and parses it in place.
+Each directive writes reStructuredText and parses it in place. A field without a
+``#:`` comment (or a ``description`` in its metadata) is a warning, so the build,
+run with warnings as errors, fails until the field says what it means.
 """
 
 from __future__ import annotations
@@ -25,14 +28,18 @@ from typing import Any, Callable, Iterator
 import click
 from docutils import nodes  # type: ignore[import-untyped]
 from docutils.statemachine import StringList  # type: ignore[import-untyped]
-from marshmallow import Schema, fields, missing, validate
+from marshmallow import RAISE, Schema, fields, missing, validate
 from sphinx.application import Sphinx
 from sphinx.pycode import ModuleAnalyzer
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
+log = logging.getLogger(__name__)
+
 #: Per schema class name: where its other accepted field names come from
-#: ("module:attribute", a dict of other name -> field name).
+#: ("module:attribute", a dict of other name -> field name). Other schemas name
+#: them in a ``CAMEL`` class attribute of the same shape.
 ALIASES = {"CorsSchema": "flask_gravicors.checks:GRAVITEE_NAMES"}
 
 
@@ -62,7 +69,16 @@ def field_docs(schema: type[Schema]) -> dict[str, str]:
     return out
 
 
+def gravitee_names(schema: type[Schema]) -> dict[str, str]:
+    """Field name -> the name Gravitee gives it, where the schema loads both."""
+    spec = ALIASES.get(schema.__name__)
+    camel = _load(spec) if spec else getattr(schema, "CAMEL", None) or {}
+    return {ours: theirs for theirs, ours in camel.items()}
+
+
 def _nested_schema(field: fields.Field) -> type[Schema] | None:
+    """The schema a field's items or values are loaded by (through lists and
+    objects' values), or ``None``."""
     if isinstance(field, fields.Nested):
         nested = field.nested
         if isinstance(nested, Schema):
@@ -72,7 +88,19 @@ def _nested_schema(field: fields.Field) -> type[Schema] | None:
         return None
     if isinstance(field, fields.List):
         return _nested_schema(field.inner)
+    if isinstance(field, fields.Dict) and field.value_field is not None:
+        return _nested_schema(field.value_field)
     return None
+
+
+def _where(field: fields.Field) -> str:
+    """What follows a field's name in the path of the schema it nests: ``[]`` per
+    list, ``.*`` per object key."""
+    if isinstance(field, fields.List):
+        return "[]" + _where(field.inner)
+    if isinstance(field, fields.Dict) and field.value_field is not None:
+        return ".*" + _where(field.value_field)
+    return ""
 
 
 def describe_type(field: fields.Field, link: Callable[[type[Schema]], str]) -> str:
@@ -83,6 +111,8 @@ def describe_type(field: fields.Field, link: Callable[[type[Schema]], str]) -> s
         inner = describe_type(field.inner, link)
         one = " (or one string)" if type(field).__name__ == "StringList" else ""
         return f"list of {inner}s{one}"
+    if isinstance(field, fields.Dict) and field.value_field is not None:
+        return f"object of {describe_type(field.value_field, link)}"
     if nested is not None:
         return f"{link(nested)} object"
     names = {
@@ -91,6 +121,7 @@ def describe_type(field: fields.Field, link: Callable[[type[Schema]], str]) -> s
         fields.Float: "number",
         fields.String: "string",
         fields.Dict: "object",
+        fields.Raw: "any",
     }
     for klass, name in names.items():
         if isinstance(field, klass):
@@ -108,7 +139,7 @@ def describe_default(field: fields.Field) -> str:
         default = default()
     if default is None:
         return "–"
-    if _nested_schema(field) is not None and isinstance(default, dict):
+    if isinstance(field, fields.Nested) and isinstance(default, dict):
         return "its defaults"
     return f"``{json.dumps(default)}``"
 
@@ -141,68 +172,92 @@ def _describe_validator(v: Any) -> list[str]:
     return []
 
 
-def walk_schemas(root: type[Schema], module: str) -> Iterator[tuple[type[Schema], str]]:
-    """(schema, where it sits in a config) from ``root`` through its nested schemas
-    (depth first, fields in order), then every other schema defined in ``module``."""
-    seen: set[type[Schema]] = set()
+def walk_schemas(root: type[Schema], module: str) -> Iterator[tuple[type[Schema], list[str]]]:
+    """(schema, every place it sits in a config, shortest first) from ``root``
+    through its nested schemas, in the order they are first reached (depth first,
+    fields in order), then every other schema defined in ``module``."""
+    places: dict[type[Schema], list[str]] = {}
 
-    def visit(schema: type[Schema], where: str) -> Iterator[tuple[type[Schema], str]]:
-        if schema in seen:
+    def visit(schema: type[Schema], where: str, above: tuple[type[Schema], ...]) -> None:
+        places.setdefault(schema, []).append(where)
+        if schema in above:  # a schema nested in itself: one level is enough
             return
-        seen.add(schema)
-        yield schema, where
         for name, field in schema._declared_fields.items():
             nested = _nested_schema(field)
             if nested is not None:
-                key = field.data_key or name
-                suffix = "[]" if isinstance(field, fields.List) else ""
-                yield from visit(nested, f"{where}.{key}{suffix}" if where else f"{key}{suffix}")
+                key = f"{field.data_key or name}{_where(field)}"
+                visit(nested, f"{where}.{key}" if where else key, (*above, schema))
 
-    yield from visit(root, "")
+    visit(root, "", ())
     mod = importlib.import_module(module)
     for value in vars(mod).values():
-        if isinstance(value, type) and issubclass(value, Schema) and value.__module__ == module and value not in seen:
-            yield from visit(value, "")
+        if isinstance(value, type) and issubclass(value, Schema) and value.__module__ == module and value not in places:
+            visit(value, "", ())
+    for schema, wheres in places.items():
+        yield schema, sorted(dict.fromkeys(wheres), key=lambda w: (w.count("."), len(w), w))
 
 
 def schema_label(schema: type[Schema]) -> str:
     return f"config-{schema.__module__}-{schema.__qualname__}".lower().replace(".", "-").replace("_", "-")
 
 
-def schema_rst(schema: type[Schema], title: str, heading: str) -> list[str]:
-    """A labelled section with ``title``, the schema's docstring and one table row per field."""
+def _meaning(docs: dict[str, str], name: str, field: fields.Field) -> str:
+    """What a field means: its ``#:`` comment, else its metadata's ``description``."""
+    return docs.get(name) or (field.metadata or {}).get("description", "")
+
+
+def field_rows(schema: type[Schema], link: Callable[[type[Schema]], str]) -> list[tuple[str, str, str, str, str]]:
+    """One row per field of ``schema``: its name, Gravitee's name (or ``""``), type,
+    default and meaning (its ``#:`` comment, then its constraints)."""
     docs = field_docs(schema)
-    aliases = {ours: theirs for theirs, ours in _load(ALIASES[schema.__name__]).items()} if schema.__name__ in ALIASES else {}
+    aliases = gravitee_names(schema)
+    rows = []
+    for name, field in schema._declared_fields.items():
+        meaning = _meaning(docs, name, field)
+        extra = describe_constraints(field)
+        if extra:
+            meaning = (meaning + " " if meaning else "") + "(" + "; ".join(extra) + ")"
+        alias = f"``{aliases[name]}``" if name in aliases else ""
+        rows.append((f"``{field.data_key or name}``", alias, describe_type(field, link), describe_default(field), meaning))
+    return rows
+
+
+def missing_meanings(schema: type[Schema]) -> list[str]:
+    """The fields of ``schema`` that say nothing of what they mean."""
+    docs = field_docs(schema)
+    return [name for name, field in schema._declared_fields.items() if not _meaning(docs, name, field)]
+
+
+def schema_rst(schema: type[Schema], title: str, heading: str, intro: str = "") -> list[str]:
+    """A labelled section with ``title``, ``intro``, the schema's docstring and one
+    table row per field."""
     lines = [f".. _{schema_label(schema)}:", "", title, heading * len(title), ""]
+    if intro:
+        lines += [intro, ""]
     doc = (schema.__doc__ or "").strip()
     if doc and not doc.startswith("Base schema class"):
         lines += [" ".join(doc.split()), ""]
-    unknown = getattr(schema.Meta, "unknown", None) if hasattr(schema, "Meta") else None
-    refused = " Unknown fields are refused." if unknown == "raise" else ""
+    # marshmallow's default (RAISE) included: a plugin's schema without a Meta refuses them too.
+    refused = " Unknown fields are refused." if schema.opts.unknown == RAISE else ""
     lines += [f"Schema ``{schema.__module__}.{schema.__qualname__}``.{refused}", ""]
     if not schema._declared_fields:
         return [*lines, "No fields: any setting is refused.", ""]
-    has_aliases = bool(aliases)
-    header = ["field", *(["Gravitee name"] if has_aliases else []), "type", "default", "meaning"]
-    lines += [".. list-table::", "   :header-rows: 1", "   :class: gravicors-config", ""]
-    lines.append("   * - " + header[0])
-    lines += [f"     - {h}" for h in header[1:]]
+    for name in missing_meanings(schema):
+        log.warning("%s.%s has no meaning: write a #: comment above the field", schema.__qualname__, name)
 
     def link(nested: type[Schema]) -> str:
         return f":ref:`{nested.__name__} <{schema_label(nested)}>`"
 
-    for name, field in schema._declared_fields.items():
-        key = field.data_key or name
-        meaning = docs.get(name) or (field.metadata or {}).get("description", "")
-        extra = describe_constraints(field)
-        if extra:
-            meaning = (meaning + " " if meaning else "") + "(" + "; ".join(extra) + ")"
-        row = [f"``{key}``"]
-        if has_aliases:
-            row.append(f"``{aliases[name]}``" if name in aliases else "")
-        row += [describe_type(field, link), describe_default(field), meaning]
-        lines.append(f"   * - {row[0]}")
-        lines += [f"     - {cell}" for cell in row[1:]]
+    rows = field_rows(schema, link)
+    has_aliases = any(row[1] for row in rows)
+    header = ["field", *(["Gravitee name"] if has_aliases else []), "type", "default", "meaning"]
+    lines += [".. list-table::", "   :header-rows: 1", "   :class: gravicors-config", ""]
+    lines.append("   * - " + header[0])
+    lines += [f"     - {h}" for h in header[1:]]
+    for key, alias, kind, default, meaning in rows:
+        cells = [alias] if has_aliases else []
+        lines.append(f"   * - {key}")
+        lines += [f"     - {cell}" for cell in [*cells, kind, default, meaning]]
     return [*lines, ""]
 
 
@@ -224,9 +279,11 @@ class ConfigDirective(_Generated):
         root = _load(self.options.get("root", "flask_gravicors.schema:ConfigSchema"))
         heading = self.options.get("heading", "-")
         lines: list[str] = []
-        for schema, where in walk_schemas(root, root.__module__):
+        for schema, wheres in walk_schemas(root, root.__module__):
+            where, *others = wheres
             title = f"``{where}``" if where else ("Top level" if schema is root else schema.__name__)
-            lines += schema_rst(schema, title, heading)
+            also = "Also at " + ", ".join(f"``{other}``" for other in others) + "." if others else ""
+            lines += schema_rst(schema, title, heading, also)
         self.env.note_dependency(importlib.import_module(root.__module__).__file__ or "")
         return self.parse(lines)
 

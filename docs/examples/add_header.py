@@ -1,4 +1,4 @@
-"""A policy plugin: adds a configured header to every response of its APIs."""
+"""A policy plugin: adds a configured header to the responses its flow step runs on."""
 
 from marshmallow import Schema, fields
 
@@ -13,7 +13,7 @@ class AddHeaderConfig(Schema):
 
 
 class AddHeader(Policy):
-    name = "add-header"  # the name an API's "policies" list uses
+    name = "add-header"  # what a flow step's "policy" says
     config_schema = AddHeaderConfig  # validated at init_app with the rest of the config
 
     def on_request(self, request):

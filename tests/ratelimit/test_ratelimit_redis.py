@@ -9,37 +9,22 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from flask_gravicors import GraviCORS
+from flask_gravicors.testing import Outcome, actual, api, cors, flow, make_app, step
 
 pytest.importorskip("gravicors_ratelimit")
 
-ORIGIN = "https://shop.example.com"
 RL_HEADERS = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset")
 
 
-def make_app(config: dict[str, Any]) -> Flask:
-    app = Flask(__name__)
-
-    @app.get("/public/<path:path>")
-    def view(path: str) -> dict[str, str]:
-        return {"path": path}
-
-    GraviCORS(
-        app,
-        apis=[
-            {
-                "name": "public",
-                "context_path": "/public",
-                "cors": {"enabled": True, "allow_origin": [ORIGIN], "expose_headers": list(RL_HEADERS)},
-                "policies": [{"name": "rate-limit", "config": config}],
-            }
-        ],
-    )
-    return app
+def limited_app(config: dict[str, Any]) -> Flask:
+    """The kit's app with a ``public`` API whose flow rate-limits every request."""
+    block = cors(allow_origin=["https://app.example.com"], expose_headers=list(RL_HEADERS))
+    return make_app([api("public", "/public", cors=block, flows=[flow(step("rate-limit", **config))])])
 
 
-def hit(app: Flask, addr: str = "10.0.0.1") -> Any:
-    return app.test_client().get("/public/x", headers={"Origin": ORIGIN}, environ_base={"REMOTE_ADDR": addr})
+def hit(app: Flask, addr: str = "10.0.0.1", **headers: str) -> Outcome:
+    """A GET from the page's origin (the kit's ORIGIN) and client address ``addr``."""
+    return actual(app, "GET", "/public/x", headers=headers, environ_base={"REMOTE_ADDR": addr})
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -49,14 +34,12 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_two_hosts_share_one_redis_counter(redis_url: str, redis_server: Any) -> None:
     # Two independent apps (two processes or hosts behind a balancer) on one Redis.
     config = {"limit": 4, "period": "1h", "storage": redis_url}
-    host_a, host_b = make_app(config), make_app(config)
-    remaining = [hit(app).headers.get("X-Rate-Limit-Remaining") for app in (host_a, host_b, host_a, host_b)]
+    host_a, host_b = limited_app(config), limited_app(config)
+    remaining = [hit(app).assert_allowed(status=200).header("X-Rate-Limit-Remaining") for app in (host_a, host_b, host_a, host_b)]
     assert remaining == ["3", "2", "1", "0"]
-    resp = hit(host_a)
-    assert resp.status_code == 429
-    assert resp.headers["Access-Control-Allow-Origin"] == ORIGIN
-    assert hit(host_b).status_code == 429
-    assert hit(host_b, addr="10.0.0.2").status_code == 200
+    hit(host_a).assert_allowed(status=429)  # the page's script reads the 429
+    assert hit(host_b).status == 429
+    assert hit(host_b, addr="10.0.0.2").status == 200
     # Counters are limits' keys, namespaced per API and client, with a TTL (fixed window).
     keys = redis_server.keys()
     assert keys == sorted(
@@ -70,9 +53,8 @@ def test_two_hosts_share_one_redis_counter(redis_url: str, redis_server: Any) ->
 
 
 def test_api_keys_are_stored_hashed(redis_url: str, redis_server: Any) -> None:
-    app = make_app({"limit": 4, "key": "api-key", "storage": redis_url})
-    resp = app.test_client().get("/public/x", headers={"X-Gravitee-Api-Key": "very-secret-key"})
-    assert resp.status_code == 200
+    app = limited_app({"limit": 4, "key": "api-key", "storage": redis_url})
+    assert hit(app, **{"X-Gravitee-Api-Key": "very-secret-key"}).status == 200
     keys = redis_server.keys()
     assert len(keys) == 1 and keys[0].startswith("LIMITS:gravicors/public/api-key:")
     assert "very-secret-key" not in keys[0]
@@ -80,17 +62,15 @@ def test_api_keys_are_stored_hashed(redis_url: str, redis_server: Any) -> None:
 
 def test_redis_stopped_mid_test_allow_then_recovery(redis_url: str, redis_server: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, "gravicors_ratelimit")
-    app = make_app({"limit": 2, "period": "1h", "storage": redis_url, "timeout": 0.5})
-    assert hit(app).headers["X-Rate-Limit-Remaining"] == "1"
-    assert hit(app).headers["X-Rate-Limit-Remaining"] == "0"
-    assert hit(app).status_code == 429
+    app = limited_app({"limit": 2, "period": "1h", "storage": redis_url, "timeout": 0.5})
+    assert hit(app).header("X-Rate-Limit-Remaining") == "1"
+    assert hit(app).header("X-Rate-Limit-Remaining") == "0"
+    assert hit(app).status == 429
 
     redis_server.stop()
     for _ in range(5):
-        resp = hit(app)
-        assert resp.status_code == 200  # on_storage_error: allow (the default); never a 500
+        resp = hit(app).assert_allowed(status=200).response  # on_storage_error: allow (the default); never a 500
         assert not any(h in resp.headers for h in RL_HEADERS)
-        assert resp.headers["Access-Control-Allow-Origin"] == ORIGIN
     outage = warnings_of(caplog)
     assert len(outage) == 1, outage
     assert "unreachable" in outage[0] and "Connection refused" in outage[0]
@@ -98,29 +78,26 @@ def test_redis_stopped_mid_test_allow_then_recovery(redis_url: str, redis_server
     assert "s3cret-pw" not in caplog.text
 
     redis_server.start()  # same port, empty (no persistence): counting starts afresh
-    assert hit(app).headers["X-Rate-Limit-Remaining"] == "1"
-    assert hit(app).headers["X-Rate-Limit-Remaining"] == "0"
-    assert hit(app).status_code == 429
+    assert hit(app).header("X-Rate-Limit-Remaining") == "1"
+    assert hit(app).header("X-Rate-Limit-Remaining") == "0"
+    assert hit(app).status == 429
     logged = warnings_of(caplog)
     assert len(logged) == 2 and "reachable again" in logged[1]
 
     # A second outage is logged again, once.
     redis_server.stop()
-    assert hit(app).status_code == 200
-    assert hit(app).status_code == 200
+    assert hit(app).status == 200
+    assert hit(app).status == 200
     assert len(warnings_of(caplog)) == 3
     redis_server.start()
 
 
 def test_redis_stopped_mid_test_deny_then_recovery(redis_url: str, redis_server: Any) -> None:
-    app = make_app({"limit": 5, "storage": redis_url, "on_storage_error": "deny"})
-    assert hit(app).status_code == 200
+    app = limited_app({"limit": 5, "storage": redis_url, "on_storage_error": "deny"})
+    assert hit(app).status == 200
     redis_server.stop()
     for _ in range(3):
-        resp = hit(app)
-        assert resp.status_code == 503
-        assert resp.is_json
+        # A 503 the page's script reads.
+        assert hit(app).assert_allowed(status=503).response.is_json
     redis_server.start()
-    resp = hit(app)
-    assert resp.status_code == 200
-    assert resp.headers["X-Rate-Limit-Remaining"] == "4"
+    assert hit(app).assert_allowed(status=200).header("X-Rate-Limit-Remaining") == "4"

@@ -47,13 +47,19 @@ _HEADER = validate.Regexp(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$", error="not a header
 
 
 class ApiKeyPlanSchema(Schema):
-    """The plan's configuration: ``keys`` (may be empty), ``header``,
-    ``query_param``, and Gravitee's ``propagateApiKey`` (default false: the key
-    header is removed before the view, as Gravitee removes it before the backend)."""
+    """An api-key plan's ``configuration``."""
 
+    #: Gravitee's names of these fields (the docs' config reference reads it).
+    CAMEL = {"propagateApiKey": "propagate_api_key"}
+
+    #: The accepted keys; empty: every key is refused (Gravitee keeps keys in subscriptions, so a plan imported
+    #: without ``--keys`` has none).
     keys = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    #: The request header holding the key (compared case-insensitively, as header names are).
     header = fields.String(load_default=DEFAULT_HEADER, validate=_HEADER)
+    #: The query parameter holding the key when the header is absent.
     query_param = fields.String(load_default=DEFAULT_QUERY_PARAM, validate=validate.Length(min=1))
+    #: Keep the key header for the view; ``false`` removes it, as Gravitee removes it before the backend.
     propagate_api_key = fields.Boolean(load_default=False)
 
     @pre_load

@@ -124,15 +124,35 @@ def check_jwks_url(url: str) -> str | None:
 
 
 class JwtConfigSchema(Schema):
+    """A JWT plan's ``configuration``; Gravitee's camelCase names load too."""
+
+    #: Gravitee's names of these fields (the docs' config reference reads it).
+    CAMEL = CAMEL
+
+    #: The algorithm every token must be signed with, pinned (the token's ``alg`` never chooses it):
+    #: ``HMAC_HS256/384/512``, ``RSA_RS256/384/512`` or ``ES256/384/512`` (JWA names such as ``HS384`` load too).
     signature = fields.String(load_default="RSA_RS256")
+    #: Where the key comes from: ``GIVEN_KEY`` (``resolverParameter`` holds it) or ``JWKS_URL``
+    #: (``resolverParameter`` is the URL of a JWKS document; not for HMAC signatures).
     public_key_resolver = fields.String(load_default=GIVEN_KEY, validate=validate.OneOf((GIVEN_KEY, JWKS_URL)))
+    #: The PEM public key, or the HMAC secret (at least 32, 48 or 64 bytes for HS256, HS384, HS512), or the JWKS
+    #: URL (``https://``; ``http://`` only on a loopback host). Gravitee's Expression Language is refused.
     resolver_parameter = fields.String(required=True, validate=validate.Length(min=1))
+    #: The ``iss`` claim a token must carry; none: not checked.
     issuer = fields.String(load_default=None)
+    #: The audience a token's ``aud`` must name: a string or a list of strings (one is enough); none: not checked.
     audience = fields.Raw(load_default=None)
+    #: Seconds of clock skew allowed when ``exp`` and ``nbf`` are checked (they always are, when present).
     leeway = fields.Integer(load_default=30, strict=True, validate=validate.Range(min=0, max=300))
+    #: Keep the ``Authorization`` header for the view; ``false`` removes it, as Gravitee removes it before the backend.
     propagate_auth_header = fields.Boolean(load_default=True)
+    #: The claim naming the user, put in ``request.environ["gravicors_jwt.user"]`` (all claims are in
+    #: ``request.environ["gravicors_jwt.claims"]``).
     user_claim = fields.String(load_default="sub")
+    #: Seconds each socket operation of a JWKS fetch (connect, each read) may wait.
     jwks_timeout = fields.Float(load_default=2.0, allow_nan=False, validate=validate.Range(min=0, max=10, min_inclusive=False))
+    #: Seconds the fetched keys are used before the JWKS is fetched again (a token with an unknown ``kid`` fetches
+    #: it at most once per 30 s).
     jwks_refresh = fields.Integer(load_default=300, strict=True, validate=validate.Range(min=10, max=86400))
 
     @pre_load
@@ -140,7 +160,7 @@ class JwtConfigSchema(Schema):
         if not isinstance(data, Mapping):
             return data
         out = dict(data)
-        for theirs, ours in CAMEL.items():
+        for theirs, ours in self.CAMEL.items():
             if theirs in out and ours not in out:
                 out[ours] = out.pop(theirs)
         return out

@@ -229,7 +229,8 @@ class RateLimitConfigSchema(Schema):
         allow_nan=False,
         validate=validate.Range(min=0, max=MAX_TIMEOUT, min_inclusive=False),
     )
-    # Gravitee's addHeaders: X-Rate-Limit-* on every response of the API.
+    #: Send ``X-Rate-Limit-Limit``, ``X-Rate-Limit-Remaining`` and ``X-Rate-Limit-Reset`` on the responses of
+    #: the requests the step counts (Gravitee's ``addHeaders``).
     add_headers = fields.Boolean(load_default=True)
 
 
