@@ -42,6 +42,8 @@ MAX_REQUEST_HEADERS_ITEMS = 100
 
 # RFC 9110 token: method and field names.
 TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: A run of slashes (CompiledApi.relative_path reads it as one).
+_SLASHES = re.compile("/{2,}")
 
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 #: The preflight Vary of an API that answers Private Network Access requests.
@@ -382,12 +384,18 @@ class CompiledApi:
         self.metrics: Any = None
 
     def relative_path(self, path: str) -> str:
-        """``path`` (Flask's ``request.path``) relative to the context path, as flow
-        selectors read it; blueprint-bound APIs have none, so the whole path."""
+        """``path`` (Flask's ``request.path``: decoded) relative to the context path,
+        as flow selectors read it (blueprint-bound APIs have none: the whole path),
+        with each run of ``/`` read as one."""
         context_path = self.context_path
-        if context_path is None or context_path == "/":
-            return path
-        return path[len(context_path) :] or "/"
+        if context_path is not None and context_path != "/":
+            path = path[len(context_path) :] or "/"
+        if "//" in path:
+            # Selectors compare segments; werkzeug routes some spellings with empty
+            # ones to a view without redirecting (a strict_slashes=False rule takes
+            # "/a//", a path converter "a//b"), so those must meet the same flows.
+            path = _SLASHES.sub("/", path)
+        return path
 
 
 class Runtime:

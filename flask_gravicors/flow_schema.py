@@ -24,7 +24,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 from . import checks
 from .core import TOKEN_RE
 from .errors import plugin_failure, problem
-from .flows import EQUALS, STARTS_WITH
+from .flows import EQUALS, STARTS_WITH, path_segments
 from .strict import Flag, Int, List, Object, Text
 
 # The installed policies and security types, visible to the schemas during one
@@ -145,6 +145,14 @@ class StepSchema(TwoSpellings):
 def _selector_path(value: str) -> None:
     if not value.startswith("/") or any(c.isspace() or c in "?#" for c in value) or not value.isprintable():
         raise ValidationError(problem("gravicors.E018", repr(value)))
+    # Selectors are compared decoded (flows.path_segments): their %-escapes must
+    # decode to text a request path can hold.
+    try:
+        segments = path_segments(value)
+    except UnicodeDecodeError:
+        raise ValidationError(problem("gravicors.E018", f"{value!r}: its %-escapes are not UTF-8")) from None
+    if not all(segment is None or segment.isprintable() for segment in segments):
+        raise ValidationError(problem("gravicors.E018", f"{value!r}: its %-escapes decode to a control character"))
 
 
 class SelectorSchema(TwoSpellings):

@@ -10,39 +10,66 @@ nothing. Every flow whose selector matches runs, in the order written
 
 Paths match as Gravitee's ``PathPatterns`` reads them: segments separated by
 ``/``, a segment ``:name`` matching one path segment, an optional trailing ``/``.
-One deliberate difference: ``STARTS_WITH /orders`` matches ``/orders`` and
-``/orders/...`` but not ``/ordersx`` (Gravitee's prefix match has no segment
-boundary; the same kind of slip as flask-cors' CVE-2020-25032).
+Deliberate differences, each so that no spelling of a URL reaches a view without
+the flows whose selector covers it:
+
+- ``STARTS_WITH /orders`` matches ``/orders`` and ``/orders/...`` but not
+  ``/ordersx`` (Gravitee's prefix match has no segment boundary; the same kind of
+  slip as flask-cors' CVE-2020-25032).
+- Selectors are compared with the *decoded* path Flask routes on
+  (``request.path``), not the raw one Gravitee reads: ``:name`` matches any
+  non-empty segment, as werkzeug's default converter does, and a selector's own
+  ``%``-escapes are decoded (see :data:`PARAM`, :func:`path_matcher`).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any, Callable, Mapping, Sequence
+from urllib.parse import unquote
 
 STARTS_WITH = "STARTS_WITH"
 EQUALS = "EQUALS"
 
-#: Gravitee's ``PathPatterns`` parameter class (one segment), less the space.
-_PARAM = r"[A-Za-z0-9\-._~%!$&'()*+,;=:@|]+"
+#: What a ``:name`` segment matches: any non-empty run without ``/``, as werkzeug's
+#: default converter (``[^/]+``) does on the decoded path Flask routes on. Gravitee's
+#: ``PathPatterns`` class (letters, digits and ``-._~%!$&'()*+,;=:@``) is meant for
+#: the raw, still-encoded path: on the decoded one ``ä``, a space, ``<`` or ``"``
+#: failed it while the view was still routed there, so the flow was skipped.
+PARAM = "[^/]+"
+
+
+def path_segments(path: str) -> list[str | None]:
+    """A selector path's segments as they are compared with the decoded request path:
+    ``None`` for a ``:name`` segment, others percent-decoded (a selector written as
+    Gravitee reads raw paths, ``/caf%C3%A9`` or ``/a%2Fb``, selects what werkzeug
+    routes for it: ``/café``, ``/a/b``); empty segments dropped."""
+    segments: list[str | None] = []
+    for segment in path.split("/"):
+        if segment.startswith(":"):
+            segments.append(None)
+        elif segment:
+            segments.extend(part for part in unquote(segment, errors="strict").split("/") if part)
+    return segments
 
 
 def path_matcher(path: str, operator: str) -> Callable[[str], bool] | None:
-    """A test of a path relative to the context path; ``None`` when every path
-    matches (``STARTS_WITH /``)."""
-    segments = [segment for segment in path.split("/") if segment]
+    """A test of a path relative to the context path (decoded, repeated ``/``
+    collapsed: :meth:`flask_gravicors.core.CompiledApi.relative_path`); ``None`` when
+    every path matches (``STARTS_WITH /``)."""
+    segments = path_segments(path)
     equals = operator == EQUALS
     if not segments:
         if not equals:
             return None
         return lambda rel: rel in ("/", "")
-    if not any(segment.startswith(":") for segment in segments):
-        prefix = "/" + "/".join(segments)
+    if None not in segments:
+        prefix = "/" + "/".join(s for s in segments if s is not None)
         with_slash = prefix + "/"
         if equals:
             return lambda rel: rel == prefix or rel == with_slash
         return lambda rel: rel == prefix or rel.startswith(with_slash)
-    body = "/" + "/".join(_PARAM if s.startswith(":") else re.escape(s) for s in segments)
+    body = "/" + "/".join(PARAM if s is None else re.escape(s) for s in segments)
     pattern = re.compile(body + ("/?" if equals else "(?:/.*)?"), re.DOTALL)
     return lambda rel: pattern.fullmatch(rel) is not None
 

@@ -225,6 +225,15 @@ REFUSED: list[tuple[str, Any, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "flow-path-escapes",
+        cfg(flows=[{"selectors": [{"path": "/caf%E9"}]}, {"selectors": [{"path": "/a%0Ab"}]}, {"selectors": [{"path": "/a%2F%00"}]}]),
+        [
+            ("apis[0].flows[0].selectors[0].path", "gravicors.E018"),
+            ("apis[0].flows[1].selectors[0].path", "gravicors.E018"),
+            ("apis[0].flows[2].selectors[0].path", "gravicors.E018"),
+        ],
+    ),
+    (
         "platform-flow-step-config",
         {"apis": [], "flows": [{"request": [{"policy": "key", "configuration": {}}]}]},
         [("flows[0].request[0].configuration.keys", "gravicors.E002")],
@@ -421,6 +430,7 @@ ACCEPTED: list[tuple[str, Any]] = [
     ("numeric-looking-domains", origins("https://0xford.example", "https://1password.com", "https://a.b1")),
     ("expose-response-cors-headers", cfg({"expose_headers": ["Access-Control-Allow-Origin", "x-request-id"]})),
     ("dollar-regex-end", origins(r"^https://(a|b)\.example\.com$")),
+    ("flow-paths-written-raw", cfg(flows=[{"selectors": [{"path": p}]} for p in ("/caf%C3%A9", "/100%", "/a%20b/:id", "/%3Aid")])),
 ]
 
 
