@@ -24,7 +24,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 from . import checks
 from .core import TOKEN_RE
 from .errors import plugin_failure, problem
-from .flows import EQUALS, STARTS_WITH, path_segments
+from .flows import EQUALS, NAMED_METHODS, OTHER, STARTS_WITH, path_segments
 from .strict import Flag, Int, List, Object, Text
 
 # The installed policies and security types, visible to the schemas during one
@@ -33,7 +33,7 @@ POLICIES: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("gr
 SECURITY_TYPES: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("gravicors_security_types")
 
 #: Gravitee's ``HttpMethod`` values a selector may list.
-SELECTOR_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "OTHER"})
+SELECTOR_METHODS = NAMED_METHODS | {OTHER}
 
 TEMPLATE_KEY_RE = re.compile(r"[A-Z][A-Z0-9_]*")
 # type/subtype, each a token or "*" (Gravitee looks a template up by the media type
@@ -164,7 +164,8 @@ class SelectorSchema(TwoSpellings):
     path = Text(load_default="/", validate=_selector_path)
     #: ``STARTS_WITH`` (at a ``/`` boundary: ``/orders`` does not select ``/ordersx``) or ``EQUALS``.
     path_operator = Text(load_default=STARTS_WITH)
-    #: The methods selected (Gravitee's ``HttpMethod`` names); empty: every method.
+    #: The methods selected (Gravitee's ``HttpMethod`` names); empty: every method. ``GET`` also selects ``HEAD``
+    #: (Flask answers it with the GET view); ``OTHER``, every method without a name there.
     methods = List(Text(), load_default=list)
     #: Gravitee's Expression Language: refused when it holds one (``gravicors.E017``).
     condition = _no_el("selector condition")

@@ -20,6 +20,9 @@ the flows whose selector covers it:
   (``request.path``), not the raw one Gravitee reads: ``:name`` matches any
   non-empty segment, as werkzeug's default converter does, and a selector's own
   ``%``-escapes are decoded (see :data:`PARAM`, :func:`path_matcher`).
+- A selector listing ``GET`` also selects ``HEAD`` (Flask answers ``HEAD`` with the
+  ``GET`` view), and ``OTHER`` selects every method Gravitee has no name for, as
+  its ``HttpMethod.OTHER`` does (:func:`selected_methods`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ from urllib.parse import unquote
 
 STARTS_WITH = "STARTS_WITH"
 EQUALS = "EQUALS"
+
+#: Gravitee's ``HttpMethod`` names; a request whose method is none of them is
+#: Gravitee's ``OTHER`` (what a selector listing ``OTHER`` selects).
+NAMED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
+OTHER = "OTHER"
 
 #: What a ``:name`` segment matches: any non-empty run without ``/``, as werkzeug's
 #: default converter (``[^/]+``) does on the decoded path Flask routes on. Gravitee's
@@ -74,11 +82,25 @@ def path_matcher(path: str, operator: str) -> Callable[[str], bool] | None:
     return lambda rel: pattern.fullmatch(rel) is not None
 
 
+def selected_methods(listed: Sequence[str]) -> frozenset[str] | None:
+    """The request methods a selector's ``methods`` select; ``None``: every method."""
+    methods = set(listed)
+    if not methods:
+        return None
+    if "GET" in methods:
+        # Flask answers HEAD with the GET view (werkzeug gives every rule with GET a
+        # HEAD too) and sends its headers: a GET selector that let HEAD through would
+        # let the view run without its flows. Gravitee compares literally: there the
+        # backend answers HEAD itself.
+        methods.add("HEAD")
+    return frozenset(methods)
+
+
 class CompiledFlow:
     """One enabled flow: its selector, request steps, the request steps that also
     act on the response (``completions``) and its response steps."""
 
-    __slots__ = ("name", "match_path", "methods", "request", "completions", "response", "on_the_way_out")
+    __slots__ = ("name", "match_path", "methods", "other", "request", "completions", "response", "on_the_way_out")
 
     def __init__(self, flow: Mapping[str, Any], make_step: Callable[[Mapping[str, Any]], Any]):
         self.name: str = flow.get("name") or ""
@@ -87,7 +109,9 @@ class CompiledFlow:
         self.methods: frozenset[str] | None = None
         if selector is not None:
             self.match_path = path_matcher(selector.get("path", "/"), selector.get("path_operator", STARTS_WITH))
-            self.methods = frozenset(selector.get("methods") or ()) or None
+            self.methods = selected_methods(selector.get("methods") or ())
+        #: The selector lists OTHER: it also selects the methods Gravitee has no name for.
+        self.other = self.methods is not None and OTHER in self.methods
         self.request: tuple[Any, ...] = tuple(make_step(s) for s in flow.get("request", ()) if s.get("enabled", True))
         self.completions: frozenset[int] = frozenset(
             i for i, policy in enumerate(self.request) if getattr(policy, "acts_on_response", False)
@@ -101,7 +125,9 @@ class CompiledFlow:
         return self.match_path is None and self.methods is None
 
     def matches(self, rel_path: str, method: str) -> bool:
-        if self.methods is not None and method not in self.methods:
+        """``method`` is Flask's ``request.method`` (upper-cased, as werkzeug routes it)."""
+        methods = self.methods
+        if methods is not None and method not in methods and not (self.other and method not in NAMED_METHODS):
             return False
         return self.match_path is None or self.match_path(rel_path)
 

@@ -18,7 +18,7 @@ from flask import Flask, request
 
 from conftest import CALLS, PolicyPlugin, make_app
 from flask_gravicors import GraviCORS
-from flask_gravicors.flows import EQUALS, STARTS_WITH, FlowSet, path_matcher
+from flask_gravicors.flows import EQUALS, STARTS_WITH, CompiledFlow, FlowSet, path_matcher
 
 O = "https://shop.example.com"
 
@@ -93,6 +93,7 @@ def guarded_app() -> Any:
     app.add_url_rule("/orders/loose/", "loose", view, strict_slashes=False)
     app.add_url_rule("/orders/files/<path:rest>", "files", view)
     app.add_url_rule("/orders/caf\u00e9", "cafe", view)
+    app.add_url_rule("/orders/dav", "dav", view, methods=["PROPFIND"])
 
     def guard(status: int, **selector: Any) -> dict[str, Any]:
         return {"selectors": [selector], "request": [{"policy": "answer", "configuration": {"status": status}}]}
@@ -103,6 +104,7 @@ def guarded_app() -> Any:
         guard(473, path="/loose", pathOperator="EQUALS"),
         guard(474, path="/files/:dir/:name", pathOperator="EQUALS"),
         guard(475, path="/caf%C3%A9", pathOperator="EQUALS"),
+        guard(476, path="/dav", methods=["OTHER"]),
     ]
     app.config["GRAVICORS"] = {"apis": [{"name": "orders", "context_path": "/orders", "flows": flows}]}
     GraviCORS(app, plugins=[PolicyPlugin()], entry_points=False)
@@ -135,6 +137,12 @@ SPELLINGS = [
     ("path converter: a/b//", "GET", "/orders/files/a/b//", 474),
     ("selector written raw: decoded path", "GET", "/orders/caf%C3%A9", 475),
     ("selector written raw: leading slashes", "GET", "///orders/caf%C3%A9", 475),
+    ("GET selector: GET", "GET", "/orders/secret", 472),
+    ("GET selector: HEAD runs the GET view", "HEAD", "/orders/secret", 472),
+    ("GET selector: lower-case head", "head", "/orders/secret", 472),
+    ("GET selector: Flask's automatic OPTIONS answer runs no view", "OPTIONS", "/orders/secret", 200),
+    ("OTHER selector: a method Gravitee has no name for", "PROPFIND", "/orders/dav", 476),
+    ("OTHER selector: lower-case", "propfind", "/orders/dav", 476),
 ]
 
 
@@ -145,6 +153,31 @@ def test_no_spelling_of_a_url_reaches_a_view_without_its_flows(method: str, url:
     path_info = unquote_to_bytes(url).decode("latin-1")
     response = app.test_client().open("/", method=method, environ_overrides={"PATH_INFO": path_info})
     assert (response.status_code, app.view_calls) == (status, [])
+
+
+# (selector methods, request method as Flask reads it, selected)
+METHODS = [
+    ([], "PROPFIND", True),
+    (["GET"], "GET", True),
+    (["GET"], "HEAD", True),  # deliberate: Flask answers HEAD with the GET view
+    (["HEAD"], "GET", False),
+    (["POST"], "HEAD", False),
+    (["GET"], "OPTIONS", False),
+    (["OTHER"], "PROPFIND", True),
+    (["OTHER"], "OTHER", True),
+    (["OTHER"], "GET", False),
+    (["OTHER"], "HEAD", False),
+    (["OTHER"], "CONNECT", False),
+    (["PUT", "OTHER"], "PUT", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("methods", "method", "selected"), [pytest.param(*row, id=f"{'+'.join(row[0]) or 'all'} {row[1]}") for row in METHODS]
+)
+def test_method_selector(methods: list[str], method: str, selected: bool) -> None:
+    flow = CompiledFlow({"selectors": [{"path": "/", "methods": methods}], "request": [{"policy": "p"}]}, lambda step: step)
+    assert flow.matches("/", method) is selected
 
 
 def test_disabled_flows_and_steps_and_empty_flows_are_dropped() -> None:
