@@ -251,12 +251,41 @@ REFUSED: list[tuple[str, Any, list[tuple[str, str]]]] = [
             }
         ),
         [
-            ("apis[0].response_templates.cors_failed.key", "gravicors.E070"),
-            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.value.json.key", "gravicors.E071"),
-            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.value.*/*.value.headers.Access-Control-Allow-Origin", "gravicors.E072"),
-            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.value.*/*.value.headers.X-Ok", "gravicors.E072"),
-            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.value.text/plain.value.status", "gravicors.E003"),
-            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.value.text/plain.value.body", "gravicors.E017"),
+            ("apis[0].response_templates.cors_failed", "gravicors.E070"),
+            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.json", "gravicors.E071"),
+            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.*/*.headers.Access-Control-Allow-Origin", "gravicors.E072"),
+            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.*/*.headers.X-Ok", "gravicors.E072"),
+            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.text/plain.status", "gravicors.E003"),
+            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.text/plain.body", "gravicors.E017"),
+        ],
+    ),
+    # --- review finding 12: a problem's path is where the user wrote the field, never
+    # marshmallow's "key"/"value" segments of an object's entries ---
+    (
+        "object-paths-a-bad-key-and-its-bad-value",
+        cfg(response_templates={"bad": {"json": {"status": 99}, "text/plain": {"status": 200, "headers": {"X-A": 5}}}}),
+        [
+            ("apis[0].response_templates.bad", "gravicors.E070"),
+            ("apis[0].response_templates.bad.json", "gravicors.E071"),
+            ("apis[0].response_templates.bad.json.status", "gravicors.E003"),
+            ("apis[0].response_templates.bad.text/plain.headers.X-A", "gravicors.E003"),
+        ],
+    ),
+    (
+        "object-paths-keys-named-key-and-value",
+        cfg(response_templates={"key": {"*/*": {"status": 200}}, "value": {"*/*": {"status": 200, "headers": {"value": "a\x00"}}}}),
+        [
+            ("apis[0].response_templates.key", "gravicors.E070"),
+            ("apis[0].response_templates.value", "gravicors.E070"),
+            ("apis[0].response_templates.value.*/*.headers.value", "gravicors.E072"),
+        ],
+    ),
+    (
+        "object-paths-a-key-that-is-no-string",
+        cfg(flows=[{"request": [{"policy": "key", "configuration": {1: "x"}}]}], response_templates={"DEFAULT": {5: {"status": 200}}}),
+        [
+            ("apis[0].flows[0].request[0].configuration[1]", "gravicors.E003"),
+            ("apis[0].response_templates.DEFAULT[5]", "gravicors.E003"),
         ],
     ),
     (
