@@ -266,8 +266,22 @@ def _template_headers(value: Mapping[str, Any]) -> None:
             found[name] = [problem("gravicors.E072", repr(name))]
         elif not isinstance(text, str) or not text.isprintable():
             found[name] = [problem("gravicors.E072", f"{name}: {text!r} is not a printable string")]
+        elif not _latin1(text):
+            # WSGI sends header values as Latin-1 bytes (PEP 3333): gunicorn answers a
+            # 500 (InvalidResponseHeader) for "€uro" and werkzeug's server fails to
+            # encode it, on every answer the template writes. Latin-1 ("café") goes
+            # through both, so it is the bound, not ASCII.
+            found[name] = [problem("gravicors.E072", f"{name}: {text!r} holds a character outside Latin-1")]
     if found:
         raise ValidationError(found)
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _template_body(value: str) -> None:

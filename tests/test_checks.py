@@ -259,6 +259,14 @@ REFUSED: list[tuple[str, Any, list[tuple[str, str]]]] = [
             ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.text/plain.body", "gravicors.E017"),
         ],
     ),
+    (
+        "template-header-value-outside-latin-1",
+        cfg(response_templates={"DEFAULT": {"*/*": {"status": 401, "headers": {"X-Why": "\u20acuro", "X-Ok": "caf\u00e9", "X-Emoji": "\U0001f600"}}}}),
+        [
+            ("apis[0].response_templates.DEFAULT.*/*.headers.X-Why", "gravicors.E072"),
+            ("apis[0].response_templates.DEFAULT.*/*.headers.X-Emoji", "gravicors.E072"),
+        ],
+    ),
     # --- review finding 12: a problem's path is where the user wrote the field, never
     # marshmallow's "key"/"value" segments of an object's entries ---
     (
@@ -459,6 +467,7 @@ ACCEPTED: list[tuple[str, Any]] = [
     ("numeric-looking-domains", origins("https://0xford.example", "https://1password.com", "https://a.b1")),
     ("expose-response-cors-headers", cfg({"expose_headers": ["Access-Control-Allow-Origin", "x-request-id"]})),
     ("dollar-regex-end", origins(r"^https://(a|b)\.example\.com$")),
+    ("template-header-values-in-latin-1", cfg(response_templates={"DEFAULT": {"*/*": {"status": 401, "headers": {"X-Why": "caf\u00e9 \u00ff \u00a3"}}}})),
     ("flow-paths-written-raw", cfg(flows=[{"selectors": [{"path": p}]} for p in ("/caf%C3%A9", "/100%", "/a%20b/:id", "/%3Aid")])),
 ]
 
