@@ -42,6 +42,8 @@ MAX_REQUEST_HEADERS_ITEMS = 100
 
 # RFC 9110 token: method and field names.
 TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: A run of slashes (CompiledApi.relative_path reads it as one).
+_SLASHES = re.compile("/{2,}")
 
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 #: The preflight Vary of an API that answers Private Network Access requests.
@@ -382,12 +384,18 @@ class CompiledApi:
         self.metrics: Any = None
 
     def relative_path(self, path: str) -> str:
-        """``path`` (Flask's ``request.path``) relative to the context path, as flow
-        selectors read it; blueprint-bound APIs have none, so the whole path."""
+        """``path`` (Flask's ``request.path``: decoded) relative to the context path,
+        as flow selectors read it (blueprint-bound APIs have none: the whole path),
+        with each run of ``/`` read as one."""
         context_path = self.context_path
-        if context_path is None or context_path == "/":
-            return path
-        return path[len(context_path) :] or "/"
+        if context_path is not None and context_path != "/":
+            path = path[len(context_path) :] or "/"
+        if "//" in path:
+            # Selectors compare segments; werkzeug routes some spellings with empty
+            # ones to a view without redirecting (a strict_slashes=False rule takes
+            # "/a//", a path converter "a//b"), so those must meet the same flows.
+            path = _SLASHES.sub("/", path)
+        return path
 
 
 class Runtime:
@@ -406,8 +414,6 @@ class Runtime:
         "blueprint_of",
         "key_length",
         "seen",
-        "expiring",
-        "expires",
         "clock",
         "reserved",
     )
@@ -440,16 +446,17 @@ class Runtime:
         #: By (PATH_INFO[:key_length], Origin) of an actual request seen before: (the
         #: API when it has policies, else None; the headers the response gets, or
         #: None when the response is not touched: no API owns the path, or its CORS
-        #: is off; what it counts under, None when metrics are off). The WSGI
-        #: layer's fast path: one lookup instead of resolve + CorsRules.actual_added,
-        #: for every path under an API, not only for the paths seen before. Filled
-        #: by :meth:`remember`, bounded.
-        self.seen: dict[tuple[str, str | None], tuple[CompiledApi | None, Headers | None, Any]] = {}
-        #: The entries of :attr:`seen` made from a run-time origin decision, with
-        #: their expiry; :attr:`expires` is the earliest (None: there is none), on
-        #: ``clock``. The WSGI layer calls :meth:`forget_expired` once it passes.
-        self.expiring: dict[tuple[str, str | None], float] = {}
-        self.expires: float | None = None
+        #: is off; what it counts under, None when metrics are off; when the entry
+        #: expires on ``clock``, None: never). The WSGI layer's fast path: one lookup
+        #: instead of resolve + CorsRules.actual_added, for every path under an API,
+        #: not only for the paths seen before. Filled by :meth:`remember`, bounded.
+        #:
+        #: The expiry lives in the entry itself: one dict assignment writes an entry
+        #: whole, so no interleaving of threads can part a decision from its expiry,
+        #: and no lock is needed. (A separate index of expiring entries, cleaned up
+        #: apart, could: a request re-remembering an entry during another thread's
+        #: clean-up left it allowed for good after the hook said no.)
+        self.seen: dict[tuple[str, str | None], tuple[CompiledApi | None, Headers | None, Any, float | None]] = {}
         self.clock = clock
         #: A path key never remembered (:meth:`reserve`): requests with it always
         #: reach the WSGI layer's slow path, where the metrics path is answered.
@@ -478,33 +485,17 @@ class Runtime:
         path key_length is 3 or more, and with none every path resolves alike.)
         ``expires``: the entry holds a run-time origin decision that lasts until
         then (:meth:`CorsRules.expiry`), or is to be logged again then (debug
-        mode). ``count``: what such a request counts under (metrics on: a
-        :class:`flask_gravicors.metrics.Count`, else None)."""
+        mode): from then on the fast path passes it by, and the next such request
+        decides again and overwrites it. ``count``: what such a request counts under
+        (metrics on: a :class:`flask_gravicors.metrics.Count`, else None)."""
         if self.blueprint_of is not None or key[:2] == "//" or key == self.reserved:
             return
         if origin is not None and len(origin) > ORIGIN_CACHE_KEY_LENGTH:
             return
-        if len(self.seen) >= SEEN_CACHE_SIZE:
-            self.seen.clear()
-            self.expiring.clear()
-        self.seen[key, origin] = (api if api is not None and api.chain else None, added, count)
-        if expires is not None:
-            self.expiring[key, origin] = expires
-            if self.expires is None or expires < self.expires:
-                self.expires = expires
-
-    def forget_expired(self) -> None:
-        """Drop the entries of :attr:`seen` whose run-time decision expired, so the
-        next such request decides again."""
-        now = self.clock()
-        earliest = None
-        for entry, expires in list(self.expiring.items()):
-            if expires <= now:
-                self.seen.pop(entry, None)
-                self.expiring.pop(entry, None)
-            elif earliest is None or expires < earliest:
-                earliest = expires
-        self.expires = earliest
+        seen = self.seen
+        if len(seen) >= SEEN_CACHE_SIZE:
+            seen.clear()
+        seen[key, origin] = (api if api is not None and api.chain else None, added, count, expires)
 
     def resolve(self, environ: dict[str, Any]) -> CompiledApi | None:
         """The API a request belongs to: by blueprint, else by context path."""

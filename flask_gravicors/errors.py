@@ -138,7 +138,8 @@ RULES: dict[str, tuple[str, str]] = {
     "gravicors.E071": ("invalid media type", "use */*, or a type/subtype such as application/json"),
     "gravicors.E072": (
         "header not allowed in a response template",
-        "remove it: Access-Control-*, Vary and Content-Length are set by flask_gravicors; values are one printable line",
+        "remove it: Access-Control-*, Vary and Content-Length are set by flask_gravicors; values are one printable line "
+        "of Latin-1 text (HTTP sends header values as bytes: WSGI servers refuse other characters)",
     ),
     # Gravitee definitions (flask_gravicors.gravitee).
     "gravicors.E080": (

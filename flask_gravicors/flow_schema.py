@@ -24,7 +24,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 from . import checks
 from .core import TOKEN_RE
 from .errors import plugin_failure, problem
-from .flows import EQUALS, STARTS_WITH
+from .flows import EQUALS, NAMED_METHODS, OTHER, STARTS_WITH, path_segments
 from .strict import Flag, Int, List, Object, Text
 
 # The installed policies and security types, visible to the schemas during one
@@ -33,7 +33,7 @@ POLICIES: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("gr
 SECURITY_TYPES: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("gravicors_security_types")
 
 #: Gravitee's ``HttpMethod`` values a selector may list.
-SELECTOR_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "OTHER"})
+SELECTOR_METHODS = NAMED_METHODS | {OTHER}
 
 TEMPLATE_KEY_RE = re.compile(r"[A-Z][A-Z0-9_]*")
 # type/subtype, each a token or "*" (Gravitee looks a template up by the media type
@@ -145,6 +145,14 @@ class StepSchema(TwoSpellings):
 def _selector_path(value: str) -> None:
     if not value.startswith("/") or any(c.isspace() or c in "?#" for c in value) or not value.isprintable():
         raise ValidationError(problem("gravicors.E018", repr(value)))
+    # Selectors are compared decoded (flows.path_segments): their %-escapes must
+    # decode to text a request path can hold.
+    try:
+        segments = path_segments(value)
+    except UnicodeDecodeError:
+        raise ValidationError(problem("gravicors.E018", f"{value!r}: its %-escapes are not UTF-8")) from None
+    if not all(segment is None or segment.isprintable() for segment in segments):
+        raise ValidationError(problem("gravicors.E018", f"{value!r}: its %-escapes decode to a control character"))
 
 
 class SelectorSchema(TwoSpellings):
@@ -156,7 +164,8 @@ class SelectorSchema(TwoSpellings):
     path = Text(load_default="/", validate=_selector_path)
     #: ``STARTS_WITH`` (at a ``/`` boundary: ``/orders`` does not select ``/ordersx``) or ``EQUALS``.
     path_operator = Text(load_default=STARTS_WITH)
-    #: The methods selected (Gravitee's ``HttpMethod`` names); empty: every method.
+    #: The methods selected (Gravitee's ``HttpMethod`` names); empty: every method. ``GET`` also selects ``HEAD``
+    #: (Flask answers it with the GET view); ``OTHER``, every method without a name there.
     methods = List(Text(), load_default=list)
     #: Gravitee's Expression Language: refused when it holds one (``gravicors.E017``).
     condition = _no_el("selector condition")
@@ -257,8 +266,22 @@ def _template_headers(value: Mapping[str, Any]) -> None:
             found[name] = [problem("gravicors.E072", repr(name))]
         elif not isinstance(text, str) or not text.isprintable():
             found[name] = [problem("gravicors.E072", f"{name}: {text!r} is not a printable string")]
+        elif not _latin1(text):
+            # WSGI sends header values as Latin-1 bytes (PEP 3333): gunicorn answers a
+            # 500 (InvalidResponseHeader) for "€uro" and werkzeug's server fails to
+            # encode it, on every answer the template writes. Latin-1 ("café") goes
+            # through both, so it is the bound, not ASCII.
+            found[name] = [problem("gravicors.E072", f"{name}: {text!r} holds a character outside Latin-1")]
     if found:
         raise ValidationError(found)
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _template_body(value: str) -> None:

@@ -10,48 +10,97 @@ nothing. Every flow whose selector matches runs, in the order written
 
 Paths match as Gravitee's ``PathPatterns`` reads them: segments separated by
 ``/``, a segment ``:name`` matching one path segment, an optional trailing ``/``.
-One deliberate difference: ``STARTS_WITH /orders`` matches ``/orders`` and
-``/orders/...`` but not ``/ordersx`` (Gravitee's prefix match has no segment
-boundary; the same kind of slip as flask-cors' CVE-2020-25032).
+Deliberate differences, each so that no spelling of a URL reaches a view without
+the flows whose selector covers it:
+
+- ``STARTS_WITH /orders`` matches ``/orders`` and ``/orders/...`` but not
+  ``/ordersx`` (Gravitee's prefix match has no segment boundary; the same kind of
+  slip as flask-cors' CVE-2020-25032).
+- Selectors are compared with the *decoded* path Flask routes on
+  (``request.path``), not the raw one Gravitee reads: ``:name`` matches any
+  non-empty segment, as werkzeug's default converter does, and a selector's own
+  ``%``-escapes are decoded (see :data:`PARAM`, :func:`path_matcher`).
+- A selector listing ``GET`` also selects ``HEAD`` (Flask answers ``HEAD`` with the
+  ``GET`` view), and ``OTHER`` selects every method Gravitee has no name for, as
+  its ``HttpMethod.OTHER`` does (:func:`selected_methods`).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any, Callable, Mapping, Sequence
+from urllib.parse import unquote
 
 STARTS_WITH = "STARTS_WITH"
 EQUALS = "EQUALS"
 
-#: Gravitee's ``PathPatterns`` parameter class (one segment), less the space.
-_PARAM = r"[A-Za-z0-9\-._~%!$&'()*+,;=:@|]+"
+#: Gravitee's ``HttpMethod`` names; a request whose method is none of them is
+#: Gravitee's ``OTHER`` (what a selector listing ``OTHER`` selects).
+NAMED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
+OTHER = "OTHER"
+
+#: What a ``:name`` segment matches: any non-empty run without ``/``, as werkzeug's
+#: default converter (``[^/]+``) does on the decoded path Flask routes on. Gravitee's
+#: ``PathPatterns`` class (letters, digits and ``-._~%!$&'()*+,;=:@``) is meant for
+#: the raw, still-encoded path: on the decoded one ``ä``, a space, ``<`` or ``"``
+#: failed it while the view was still routed there, so the flow was skipped.
+PARAM = "[^/]+"
+
+
+def path_segments(path: str) -> list[str | None]:
+    """A selector path's segments as they are compared with the decoded request path:
+    ``None`` for a ``:name`` segment, others percent-decoded (a selector written as
+    Gravitee reads raw paths, ``/caf%C3%A9`` or ``/a%2Fb``, selects what werkzeug
+    routes for it: ``/café``, ``/a/b``); empty segments dropped."""
+    segments: list[str | None] = []
+    for segment in path.split("/"):
+        if segment.startswith(":"):
+            segments.append(None)
+        elif segment:
+            segments.extend(part for part in unquote(segment, errors="strict").split("/") if part)
+    return segments
 
 
 def path_matcher(path: str, operator: str) -> Callable[[str], bool] | None:
-    """A test of a path relative to the context path; ``None`` when every path
-    matches (``STARTS_WITH /``)."""
-    segments = [segment for segment in path.split("/") if segment]
+    """A test of a path relative to the context path (decoded, repeated ``/``
+    collapsed: :meth:`flask_gravicors.core.CompiledApi.relative_path`); ``None`` when
+    every path matches (``STARTS_WITH /``)."""
+    segments = path_segments(path)
     equals = operator == EQUALS
     if not segments:
         if not equals:
             return None
         return lambda rel: rel in ("/", "")
-    if not any(segment.startswith(":") for segment in segments):
-        prefix = "/" + "/".join(segments)
+    if None not in segments:
+        prefix = "/" + "/".join(s for s in segments if s is not None)
         with_slash = prefix + "/"
         if equals:
             return lambda rel: rel == prefix or rel == with_slash
         return lambda rel: rel == prefix or rel.startswith(with_slash)
-    body = "/" + "/".join(_PARAM if s.startswith(":") else re.escape(s) for s in segments)
+    body = "/" + "/".join(PARAM if s is None else re.escape(s) for s in segments)
     pattern = re.compile(body + ("/?" if equals else "(?:/.*)?"), re.DOTALL)
     return lambda rel: pattern.fullmatch(rel) is not None
+
+
+def selected_methods(listed: Sequence[str]) -> frozenset[str] | None:
+    """The request methods a selector's ``methods`` select; ``None``: every method."""
+    methods = set(listed)
+    if not methods:
+        return None
+    if "GET" in methods:
+        # Flask answers HEAD with the GET view (werkzeug gives every rule with GET a
+        # HEAD too) and sends its headers: a GET selector that let HEAD through would
+        # let the view run without its flows. Gravitee compares literally: there the
+        # backend answers HEAD itself.
+        methods.add("HEAD")
+    return frozenset(methods)
 
 
 class CompiledFlow:
     """One enabled flow: its selector, request steps, the request steps that also
     act on the response (``completions``) and its response steps."""
 
-    __slots__ = ("name", "match_path", "methods", "request", "completions", "response", "on_the_way_out")
+    __slots__ = ("name", "match_path", "methods", "other", "request", "completions", "response", "on_the_way_out")
 
     def __init__(self, flow: Mapping[str, Any], make_step: Callable[[Mapping[str, Any]], Any]):
         self.name: str = flow.get("name") or ""
@@ -60,7 +109,9 @@ class CompiledFlow:
         self.methods: frozenset[str] | None = None
         if selector is not None:
             self.match_path = path_matcher(selector.get("path", "/"), selector.get("path_operator", STARTS_WITH))
-            self.methods = frozenset(selector.get("methods") or ()) or None
+            self.methods = selected_methods(selector.get("methods") or ())
+        #: The selector lists OTHER: it also selects the methods Gravitee has no name for.
+        self.other = self.methods is not None and OTHER in self.methods
         self.request: tuple[Any, ...] = tuple(make_step(s) for s in flow.get("request", ()) if s.get("enabled", True))
         self.completions: frozenset[int] = frozenset(
             i for i, policy in enumerate(self.request) if getattr(policy, "acts_on_response", False)
@@ -74,7 +125,9 @@ class CompiledFlow:
         return self.match_path is None and self.methods is None
 
     def matches(self, rel_path: str, method: str) -> bool:
-        if self.methods is not None and method not in self.methods:
+        """``method`` is Flask's ``request.method`` (upper-cased, as werkzeug routes it)."""
+        methods = self.methods
+        if methods is not None and method not in methods and not (self.other and method not in NAMED_METHODS):
             return False
         return self.match_path is None or self.match_path(rel_path)
 

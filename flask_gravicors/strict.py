@@ -103,7 +103,8 @@ class StringList(List):
 
 class Object(fields.Dict):
     """A JSON object: a mapping whose keys are strings (``keys`` and ``values``
-    fields load them further, as marshmallow's ``Dict`` does)."""
+    fields load them further, as marshmallow's ``Dict`` does). A problem with an
+    entry is reported at its key, as the user wrote it (:func:`_at_keys`)."""
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("keys", Text())
@@ -112,7 +113,35 @@ class Object(fields.Dict):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[Any, Any]:
         if not isinstance(value, Mapping):
             raise _wrong("an object", value)
-        return super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-any-return]
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-any-return]
+        except ValidationError as err:
+            raise ValidationError(_at_keys(err.messages), valid_data=err.valid_data) from None
+
+
+def _at_keys(messages: Any) -> Any:
+    """marshmallow's ``Dict`` files a key's problems under ``"key"`` and its value's
+    under ``"value"`` (``{"X": {"value": {"status": [...]}}}``): segments the user
+    never wrote, which would show in every problem path
+    (``response_templates.X.value.*/*.value.status``). Both go at the key itself,
+    the key's own problems at the key (``_schema``)."""
+    if not isinstance(messages, dict):
+        return messages
+    out: dict[Any, Any] = {}
+    for key, found in messages.items():
+        if not isinstance(found, dict) or not found.keys() <= {"key", "value"}:
+            out[key] = found
+            continue
+        mine, theirs = found.get("key", []), found.get("value")
+        if theirs is None:
+            out[key] = mine
+        elif not mine:
+            out[key] = theirs
+        elif isinstance(theirs, dict):
+            out[key] = {**theirs, "_schema": [*mine, *theirs.get("_schema", [])]}
+        else:
+            out[key] = [*mine, *theirs]
+    return out
 
 
 __all__ = ["Text", "Flag", "Int", "List", "StringList", "Object"]

@@ -319,25 +319,25 @@ class CorsMiddleware:
         # sight, takes _handle: the same decisions, step by step.
         # environ.get each time, not a local alias: binding the method allocates an
         # object per request (about 500 of the fast path's 8 700 instructions).
-        if runtime.expires is not None and runtime.clock() >= runtime.expires:
-            # A run-time origin decision in the memo expired (dynamic_origins, or a
-            # debug-mode entry due to be logged again).
-            runtime.forget_expired()
         key = environ.get("PATH_INFO", "")[: runtime.key_length]
         origin = environ.get("HTTP_ORIGIN")
         seen = runtime.seen.get((key, origin))
         if seen is not None and "HTTP_UPGRADE" not in environ and environ.get("REQUEST_METHOD") != "OPTIONS":
-            chain, added, count = seen
-            if count is not None:
-                # Metrics on: one float added in shared memory (Count.inc, inlined:
-                # a call costs about a third of it).
-                count.view[count.index] += 1.0
-            if chain is not None:
-                # The Flask hooks run this API's plans and flows (extension._before_request).
-                environ[REQUEST_KEY] = RequestState(chain)
-            if added is None:
-                return self.app(environ, start_response)
-            return self.app(environ, _adding(start_response, added))
+            chain, added, count, expires = seen
+            # An entry made from a run-time origin decision (dynamic_origins), or due to
+            # be logged again (debug mode), carries its expiry: once it passes, the
+            # request decides again in _handle, which overwrites the entry.
+            if expires is None or runtime.clock() < expires:
+                if count is not None:
+                    # Metrics on: one float added in shared memory (Count.inc, inlined:
+                    # a call costs about a third of it).
+                    count.view[count.index] += 1.0
+                if chain is not None:
+                    # The Flask hooks run this API's plans and flows (extension._before_request).
+                    environ[REQUEST_KEY] = RequestState(chain)
+                if added is None:
+                    return self.app(environ, start_response)
+                return self.app(environ, _adding(start_response, added))
         return self._handle(runtime, environ, start_response, key, origin)
 
     def _handle(
@@ -374,9 +374,12 @@ class CorsMiddleware:
             if method is not None:
                 return self._preflight(api, environ, start_response, origin, method)
 
+        # The expiry first, then the headers: should the run-time decision expire in
+        # between, the headers come from a newer decision than the expiry, so the memo
+        # never keeps a decision past its own expiry.
+        expires = rules.expiry(origin) if rules.dynamic is not None else None
         # Vary: Origin (when due) then ours, in the order rewrite_headers gives.
         added = rules.actual_added(origin)
-        expires = rules.expiry(origin) if rules.dynamic is not None else None
         # No Allow-Origin among them: the origin is refused (a request without
         # Origin is no cross-origin read: allowed).
         refused = origin is not None and len(added) == len(rules.vary_list)

@@ -225,6 +225,15 @@ REFUSED: list[tuple[str, Any, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "flow-path-escapes",
+        cfg(flows=[{"selectors": [{"path": "/caf%E9"}]}, {"selectors": [{"path": "/a%0Ab"}]}, {"selectors": [{"path": "/a%2F%00"}]}]),
+        [
+            ("apis[0].flows[0].selectors[0].path", "gravicors.E018"),
+            ("apis[0].flows[1].selectors[0].path", "gravicors.E018"),
+            ("apis[0].flows[2].selectors[0].path", "gravicors.E018"),
+        ],
+    ),
+    (
         "platform-flow-step-config",
         {"apis": [], "flows": [{"request": [{"policy": "key", "configuration": {}}]}]},
         [("flows[0].request[0].configuration.keys", "gravicors.E002")],
@@ -242,12 +251,49 @@ REFUSED: list[tuple[str, Any, list[tuple[str, str]]]] = [
             }
         ),
         [
-            ("apis[0].response_templates.cors_failed.key", "gravicors.E070"),
-            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.value.json.key", "gravicors.E071"),
-            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.value.*/*.value.headers.Access-Control-Allow-Origin", "gravicors.E072"),
-            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.value.*/*.value.headers.X-Ok", "gravicors.E072"),
-            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.value.text/plain.value.status", "gravicors.E003"),
-            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.value.text/plain.value.body", "gravicors.E017"),
+            ("apis[0].response_templates.cors_failed", "gravicors.E070"),
+            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.json", "gravicors.E071"),
+            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.*/*.headers.Access-Control-Allow-Origin", "gravicors.E072"),
+            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.*/*.headers.X-Ok", "gravicors.E072"),
+            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.text/plain.status", "gravicors.E003"),
+            ("apis[0].response_templates.CORS_PREFLIGHT_FAILED.text/plain.body", "gravicors.E017"),
+        ],
+    ),
+    (
+        "template-header-value-outside-latin-1",
+        cfg(response_templates={"DEFAULT": {"*/*": {"status": 401, "headers": {"X-Why": "\u20acuro", "X-Ok": "caf\u00e9", "X-Emoji": "\U0001f600"}}}}),
+        [
+            ("apis[0].response_templates.DEFAULT.*/*.headers.X-Why", "gravicors.E072"),
+            ("apis[0].response_templates.DEFAULT.*/*.headers.X-Emoji", "gravicors.E072"),
+        ],
+    ),
+    # --- review finding 12: a problem's path is where the user wrote the field, never
+    # marshmallow's "key"/"value" segments of an object's entries ---
+    (
+        "object-paths-a-bad-key-and-its-bad-value",
+        cfg(response_templates={"bad": {"json": {"status": 99}, "text/plain": {"status": 200, "headers": {"X-A": 5}}}}),
+        [
+            ("apis[0].response_templates.bad", "gravicors.E070"),
+            ("apis[0].response_templates.bad.json", "gravicors.E071"),
+            ("apis[0].response_templates.bad.json.status", "gravicors.E003"),
+            ("apis[0].response_templates.bad.text/plain.headers.X-A", "gravicors.E003"),
+        ],
+    ),
+    (
+        "object-paths-keys-named-key-and-value",
+        cfg(response_templates={"key": {"*/*": {"status": 200}}, "value": {"*/*": {"status": 200, "headers": {"value": "a\x00"}}}}),
+        [
+            ("apis[0].response_templates.key", "gravicors.E070"),
+            ("apis[0].response_templates.value", "gravicors.E070"),
+            ("apis[0].response_templates.value.*/*.headers.value", "gravicors.E072"),
+        ],
+    ),
+    (
+        "object-paths-a-key-that-is-no-string",
+        cfg(flows=[{"request": [{"policy": "key", "configuration": {1: "x"}}]}], response_templates={"DEFAULT": {5: {"status": 200}}}),
+        [
+            ("apis[0].flows[0].request[0].configuration[1]", "gravicors.E003"),
+            ("apis[0].response_templates.DEFAULT[5]", "gravicors.E003"),
         ],
     ),
     (
@@ -421,6 +467,8 @@ ACCEPTED: list[tuple[str, Any]] = [
     ("numeric-looking-domains", origins("https://0xford.example", "https://1password.com", "https://a.b1")),
     ("expose-response-cors-headers", cfg({"expose_headers": ["Access-Control-Allow-Origin", "x-request-id"]})),
     ("dollar-regex-end", origins(r"^https://(a|b)\.example\.com$")),
+    ("template-header-values-in-latin-1", cfg(response_templates={"DEFAULT": {"*/*": {"status": 401, "headers": {"X-Why": "caf\u00e9 \u00ff \u00a3"}}}})),
+    ("flow-paths-written-raw", cfg(flows=[{"selectors": [{"path": p}]} for p in ("/caf%C3%A9", "/100%", "/a%20b/:id", "/%3Aid")])),
 ]
 
 

@@ -251,7 +251,7 @@ def test_remember(bound_by: str, policies: bool, key: str, origin: str | None, g
     runtime.remember(key, origin, reached, added)
     assert api.chain is policies
     chain = api if reached is not None and policies else None
-    assert runtime.seen == ({(key, origin): (chain, added, None)} if remembered else {})
+    assert runtime.seen == ({(key, origin): (chain, added, None, None)} if remembered else {})
 
 
 def test_remember_is_bounded() -> None:
@@ -260,7 +260,7 @@ def test_remember_is_bounded() -> None:
     for i in range(3 * SEEN_CACHE_SIZE):
         runtime.remember("/orders/", f"https://o{i}.example.com", api, ADDED)
         assert len(runtime.seen) <= SEEN_CACHE_SIZE
-    assert runtime.seen["/orders/", f"https://o{3 * SEEN_CACHE_SIZE - 1}.example.com"] == (None, ADDED, None)
+    assert runtime.seen["/orders/", f"https://o{3 * SEEN_CACHE_SIZE - 1}.example.com"] == (None, ADDED, None, None)
 
 
 def test_actual_added_is_bounded() -> None:

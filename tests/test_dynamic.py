@@ -5,8 +5,10 @@ hook, asked only for what the static list does not allow, behind a cache per
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -136,13 +138,117 @@ def test_a_changed_answer_is_seen_once_the_ttl_passes() -> None:
     assert client.get("/orders/1", headers={"Origin": TENANT}).headers["Access-Control-Allow-Origin"] == TENANT
     runtime = app.extensions["gravicors"]._middlewares[app].runtime
     # the WSGI layer's memo holds the decision (the fast path), with its expiry
-    assert ("/orders/", TENANT) in runtime.seen and runtime.expires is not None
+    assert runtime.seen["/orders/", TENANT][3] is not None
     tenants.allowed[TENANT] = False
     deadline = time.monotonic() + 5
     while client.get("/orders/1", headers={"Origin": TENANT}).headers.get("Access-Control-Allow-Origin") is not None:
         assert time.monotonic() < deadline, "the refusal was never seen"
         time.sleep(0.05)
     assert tenants.asked.count(("orders", TENANT)) >= 2
+
+
+class _SwitchAfterFirstChange(dict):  # type: ignore[type-arg]
+    """A memo (``Runtime.seen``) that runs ``other`` right after its first change:
+    what another thread does when the interpreter switches threads there."""
+
+    def __init__(self, memo: dict[Any, Any], other: Callable[[], Any]):
+        super().__init__(memo)
+        self.other: Callable[[], Any] | None = other
+
+    def _changed(self) -> None:
+        other, self.other = self.other, None
+        if other is not None:
+            other()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def pop(self, *args: Any) -> Any:
+        value = super().pop(*args)
+        self._changed()
+        return value
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+
+def test_no_interleaving_of_requests_keeps_a_decision_past_its_expiry() -> None:
+    # Review finding 3, replayed deterministically: two decisions expire; a request
+    # for one of them changes the memo; right then "another thread" re-decides the
+    # other (still allowed). The expiry of that new decision was dropped by the first
+    # request's clean-up, so the memo allowed the origin for good after the hook said
+    # no. Each memo entry now carries its own expiry.
+    other = "https://tenant-b.example.com"
+    tenants, clock = Tenants({TENANT: True, other: True}), Clock()
+    app = dynamic_app(tenants, ttl=1)
+    runtime = app.extensions["gravicors"].runtime_for(app)
+    runtime.clock = clock
+    for api in runtime.apis:
+        if api.cors.dynamic is not None:
+            api.cors.dynamic.clock = clock
+    client = app.test_client()
+
+    def allowed(origin: str) -> str | None:
+        return client.get("/orders/1", headers={"Origin": origin}).headers.get("Access-Control-Allow-Origin")
+
+    assert (allowed(TENANT), allowed(other)) == (TENANT, other)
+    clock.now += 2  # both decisions expired
+    runtime.seen = _SwitchAfterFirstChange(runtime.seen, lambda: allowed(TENANT))
+    assert allowed(other) == other
+    assert runtime.seen.other is None, "the interleaved request did not run"
+    tenants.allowed[TENANT] = False
+    clock.now += 2  # every decision made so far expired
+    assert [allowed(TENANT) for _ in range(3)] == [None, None, None]
+    assert allowed(other) == other
+
+
+#: How long the threads of the stress test below send requests.
+STRESS_SECONDS = 2.0
+
+
+def test_under_concurrent_requests_a_revoked_origin_is_refused_once_the_ttl_passes() -> None:
+    # Review finding 3 as found: 8 threads over 40 origins the hook allows, decisions
+    # lasting 20 ms, thread switches as often as the interpreter allows; then the
+    # hook says no, and once the TTL has passed no origin may still be allowed.
+    origins = [f"https://t{i}.example.com" for i in range(40)]
+    tenants, ttl = Tenants(dict.fromkeys(origins, True)), 0.02
+    app = dynamic_app(tenants, ttl=ttl)
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def send(first: int) -> None:
+        client, i = app.test_client(), first
+        try:
+            while not stop.is_set():
+                client.get("/orders/1", headers={"Origin": origins[i % len(origins)]})
+                i += 7
+        except BaseException as err:  # noqa: BLE001 - reported by the test
+            failures.append(err)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(STRESS_SECONDS)
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not failures and not any(thread.is_alive() for thread in threads)
+    tenants.allowed.clear()
+    time.sleep(5 * ttl)
+    client = app.test_client()
+    still = [o for o in origins if client.get("/orders/1", headers={"Origin": o}).headers.get("Access-Control-Allow-Origin")]
+    assert still == []
 
 
 def test_a_failing_hook_refuses(caplog: pytest.LogCaptureFixture) -> None:

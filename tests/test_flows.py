@@ -11,11 +11,14 @@ flows, view; on the way out plan flows, API flows, platform flows.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import pytest
+from flask import Flask, request
 
-from conftest import CALLS, make_app
-from flask_gravicors.flows import EQUALS, STARTS_WITH, FlowSet, path_matcher
+from conftest import CALLS, PolicyPlugin, make_app
+from flask_gravicors import GraviCORS
+from flask_gravicors.flows import EQUALS, STARTS_WITH, CompiledFlow, FlowSet, path_matcher
 
 O = "https://shop.example.com"
 
@@ -46,6 +49,27 @@ PATHS = [
     ("/a.b", EQUALS, "/aXb", False),
     ("/a.b/:x", EQUALS, "/aXb/1", False),
     ("/a.b/:x", EQUALS, "/a.b/1", True),
+    # A ":name" segment is what werkzeug's default converter routes ([^/]+) on the
+    # decoded path, whatever it holds (Gravitee's class is for the raw path)
+    ("/users/:id", EQUALS, "/users/\u00e4", True),
+    ("/users/:id", EQUALS, "/users/a b", True),
+    ("/users/:id", EQUALS, "/users/<x>", True),
+    ("/users/:id", EQUALS, '/users/"', True),
+    ("/users/:id", EQUALS, "/users/\ufffd", True),
+    ("/users/:id", EQUALS, "/users/a\x00b", True),
+    ("/users/:id", EQUALS, "/users/a\nb", True),
+    ("/users/:id", EQUALS, "/users/..", True),
+    ("/users/:id", EQUALS, "/users/100%", True),
+    ("/users/:id", STARTS_WITH, "/users/\u00e4/x", True),
+    ("/users/:id", EQUALS, "/users/a/b", False),
+    ("/users/:id", EQUALS, "/users/", False),
+    # a selector written raw, as Gravitee reads paths, selects the decoded path
+    ("/caf%C3%A9", EQUALS, "/caf\u00e9", True),
+    ("/a%2Fb", EQUALS, "/a/b", True),
+    ("/a%2Fb/:x", EQUALS, "/a/b/c", True),
+    ("/%3Aid", EQUALS, "/:id", True),
+    ("/%3Aid", EQUALS, "/42", False),
+    ("/100%", EQUALS, "/100%", True),
 ]
 
 
@@ -53,6 +77,107 @@ PATHS = [
 def test_path_selector(path: str, operator: str, rel: str, matches: bool) -> None:
     matcher = path_matcher(path, operator)
     assert (matcher is None or matcher(rel)) is matches
+
+
+def guarded_app() -> Any:
+    """Views under /orders, each behind a flow whose step answers with its own status."""
+    app = Flask(__name__)
+    app.view_calls = []  # type: ignore[attr-defined]
+
+    def view(**args: Any) -> str:
+        app.view_calls.append(request.path)  # type: ignore[attr-defined]
+        return "view"
+
+    app.add_url_rule("/orders/users/<uid>", "user", view, methods=["GET", "DELETE"])
+    app.add_url_rule("/orders/secret", "secret", view)
+    app.add_url_rule("/orders/loose/", "loose", view, strict_slashes=False)
+    app.add_url_rule("/orders/files/<path:rest>", "files", view)
+    app.add_url_rule("/orders/caf\u00e9", "cafe", view)
+    app.add_url_rule("/orders/dav", "dav", view, methods=["PROPFIND"])
+
+    def guard(status: int, **selector: Any) -> dict[str, Any]:
+        return {"selectors": [selector], "request": [{"policy": "answer", "configuration": {"status": status}}]}
+
+    flows = [
+        guard(471, path="/users/:id"),
+        guard(472, path="/secret", methods=["GET"]),
+        guard(473, path="/loose", pathOperator="EQUALS"),
+        guard(474, path="/files/:dir/:name", pathOperator="EQUALS"),
+        guard(475, path="/caf%C3%A9", pathOperator="EQUALS"),
+        guard(476, path="/dav", methods=["OTHER"]),
+    ]
+    app.config["GRAVICORS"] = {"apis": [{"name": "orders", "context_path": "/orders", "flows": flows}]}
+    GraviCORS(app, plugins=[PolicyPlugin()], entry_points=False)
+    return app
+
+
+# (id, method, URL path as sent, status: the guarding flow's, or no view was reached)
+# Every row is a spelling some server or client can send; none may reach a view
+# without the flow whose selector covers it.
+SPELLINGS = [
+    ("param: plain", "GET", "/orders/users/abc", 471),
+    ("param: non-ASCII", "GET", "/orders/users/%C3%A4", 471),
+    ("param: space", "DELETE", "/orders/users/a%20b", 471),
+    ("param: angle brackets", "GET", "/orders/users/%3Cx%3E", 471),
+    ("param: double quote", "GET", "/orders/users/%22", 471),
+    ("param: invalid UTF-8, U+FFFD to Flask", "GET", "/orders/users/%FF", 471),
+    ("param: NUL", "GET", "/orders/users/a%00b", 471),
+    ("param: encoded dot-dot", "GET", "/orders/users/%2e%2e", 471),
+    ("param: percent sign", "GET", "/orders/users/100%25", 471),
+    ("param: lower-case method, routed upper-cased", "get", "/orders/users/abc", 471),
+    ("param: encoded slash, decoded by the server", "GET", "/orders/users/a%2Fb", 471),
+    ("param: empty segment first", "GET", "/orders/users//abc", 471),
+    ("param: leading slashes", "GET", "//orders/users/%C3%A4", 471),
+    ("param: case is no other spelling", "GET", "/orders/Users/abc", 404),
+    ("strict_slashes=False: trailing slash", "GET", "/orders/loose/", 473),
+    ("strict_slashes=False: no trailing slash", "GET", "/orders/loose", 473),
+    ("strict_slashes=False: trailing //", "GET", "/orders/loose//", 473),
+    ("strict_slashes=False: inner //", "GET", "/orders//loose", 473),
+    ("path converter: a//b", "GET", "/orders/files/a//b", 474),
+    ("path converter: a/b//", "GET", "/orders/files/a/b//", 474),
+    ("selector written raw: decoded path", "GET", "/orders/caf%C3%A9", 475),
+    ("selector written raw: leading slashes", "GET", "///orders/caf%C3%A9", 475),
+    ("GET selector: GET", "GET", "/orders/secret", 472),
+    ("GET selector: HEAD runs the GET view", "HEAD", "/orders/secret", 472),
+    ("GET selector: lower-case head", "head", "/orders/secret", 472),
+    ("GET selector: Flask's automatic OPTIONS answer runs no view", "OPTIONS", "/orders/secret", 200),
+    ("OTHER selector: a method Gravitee has no name for", "PROPFIND", "/orders/dav", 476),
+    ("OTHER selector: lower-case", "propfind", "/orders/dav", 476),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "status"), [pytest.param(*row[1:], id=row[0]) for row in SPELLINGS])
+def test_no_spelling_of_a_url_reaches_a_view_without_its_flows(method: str, url: str, status: int) -> None:
+    app = guarded_app()
+    # PATH_INFO as a WSGI server builds it: percent-decoded bytes read as latin-1.
+    path_info = unquote_to_bytes(url).decode("latin-1")
+    response = app.test_client().open("/", method=method, environ_overrides={"PATH_INFO": path_info})
+    assert (response.status_code, app.view_calls) == (status, [])
+
+
+# (selector methods, request method as Flask reads it, selected)
+METHODS = [
+    ([], "PROPFIND", True),
+    (["GET"], "GET", True),
+    (["GET"], "HEAD", True),  # deliberate: Flask answers HEAD with the GET view
+    (["HEAD"], "GET", False),
+    (["POST"], "HEAD", False),
+    (["GET"], "OPTIONS", False),
+    (["OTHER"], "PROPFIND", True),
+    (["OTHER"], "OTHER", True),
+    (["OTHER"], "GET", False),
+    (["OTHER"], "HEAD", False),
+    (["OTHER"], "CONNECT", False),
+    (["PUT", "OTHER"], "PUT", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("methods", "method", "selected"), [pytest.param(*row, id=f"{'+'.join(row[0]) or 'all'} {row[1]}") for row in METHODS]
+)
+def test_method_selector(methods: list[str], method: str, selected: bool) -> None:
+    flow = CompiledFlow({"selectors": [{"path": "/", "methods": methods}], "request": [{"policy": "p"}]}, lambda step: step)
+    assert flow.matches("/", method) is selected
 
 
 def test_disabled_flows_and_steps_and_empty_flows_are_dropped() -> None:

@@ -8,10 +8,16 @@ preflight).
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+from procs import GUNICORN_EXTRA, START_TIMEOUT, Gunicorn, free_port, wait_until
 
 from conftest import make_app
 from flask_gravicors.templates import Failure, Templates, default_answer, render
@@ -135,3 +141,62 @@ def test_answers(config: dict[str, Any], platform: Any, method: str, headers: di
         if status != 200:
             assert not [h for h in response.headers.keys() if h.lower().startswith("access-control-allow-")]
     assert not app.view_calls
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LATIN_1_APP = """
+from flask import Flask
+from flask_gravicors import GraviCORS
+
+app = Flask(__name__)
+
+
+@app.get("/orders/<path:rest>")
+def orders(rest):
+    return "view"
+
+
+app.config["GRAVICORS"] = {"apis": [{"name": "orders", "context_path": "/orders",
+    "plans": [{"name": "Gold", "security": "api-key", "configuration": {"keys": ["k1"]}}],
+    "response_templates": {"GATEWAY_PLAN_UNRESOLVABLE": {"*/*": {"status": 401, "body": "no",
+                                                                 "headers": {"X-Why": "caf\\u00e9 \\u00ff"}}}}}]}
+GraviCORS(app)
+"""
+
+
+def test_a_latin_1_template_header_is_sent_by_gunicorn(tmp_path: Path) -> None:
+    # Review finding 7: header values are sent as Latin-1 bytes (PEP 3333). gunicorn
+    # answered a 500 for "\u20acuro" (now gravicors.E072, test_checks); what the
+    # schema accepts must go through a real server, byte for byte.
+    (tmp_path / "latin1_app.py").write_text(LATIN_1_APP, encoding="utf-8")
+    port, log_path = free_port(), tmp_path / "gunicorn.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", *GUNICORN_EXTRA, "latin1_app:app"]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = Gunicorn(proc, port, log_path, 1)
+
+    def get() -> tuple[int, str | None, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/orders/1")
+            response = conn.getresponse()
+            # http.client reads header bytes as Latin-1: this is the value's exact bytes.
+            return response.status, response.getheader("X-Why"), response.read()
+        finally:
+            conn.close()
+
+    def up() -> bool:
+        try:
+            get()
+            return True
+        except OSError:
+            return False
+
+    try:
+        wait_until(up, START_TIMEOUT, f"gunicorn on port {port}", proc)
+        assert get() == (401, "caf\u00e9 \u00ff", b"no")
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log(), server.log()
