@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+import pytest
 from flask import Flask
 from procs import wait_until
 
 from flask_gravicors.console.pages import NO_CORS_ENTRYPOINT
+from flask_gravicors.store import MAX_VERSION
 
 from .conftest import OTHER, PAGE, Console, add_users, config, store_of
 
@@ -259,3 +261,14 @@ def test_a_viewer_reads_the_form_but_cannot_save(app: Flask) -> None:
     assert '<fieldset class="plain" disabled>' in html and "saving it needs the editor role" in html
     response = viewer.post("/apis/orders/cors", {**current_form(html), "allow_origin": OTHER})
     assert response.status_code == 403 and len(store_of(app).history()) == 1
+
+
+@pytest.mark.parametrize(
+    "base", ["0", "-1", str(MAX_VERSION), str(MAX_VERSION + 1), "9223372036854775808", "9" * 30, "9" * 5000, ""]
+)
+def test_a_save_based_on_no_version_is_a_400(editor: Console, base: str) -> None:
+    """The form's base_version names no version: never a 500 from the database driver."""
+    page = editor.get("/apis/orders/cors")
+    response = editor.post("/apis/orders/cors", {**current_form(page.text), "max_age": "600", "base_version": base})
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert store_of(editor.app).current().number == 1  # type: ignore[union-attr]

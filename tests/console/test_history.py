@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
+
+from flask_gravicors.store import MAX_VERSION
 
 from .conftest import OTHER, PAGE, Console, config, store_of
 
@@ -76,3 +79,24 @@ def test_a_rollback_based_on_an_old_page_is_refused(app: Flask) -> None:
     assert response.headers["Location"] == "/gravicors/history/1"
     assert "Nothing was rolled back: version 3 was saved (by bob)" in editor.text(editor.get("/history/1"))
     assert store_of(app).current().number == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/history/0"),
+        ("get", f"/history/{MAX_VERSION}"),
+        ("get", f"/history/{MAX_VERSION + 1}"),
+        ("get", "/history/9223372036854775808"),
+        ("get", "/history/" + "9" * 30),
+        ("post", f"/history/{MAX_VERSION}/rollback"),
+        ("post", "/history/9223372036854775808/rollback"),
+        ("post", "/history/" + "9" * 30 + "/rollback"),
+    ],
+)
+def test_a_number_outside_the_versions_is_not_found(editor: Console, method: str, path: str) -> None:
+    """404, never a 500 from the database driver (SQLite: OverflowError beyond 2**63 - 1)."""
+    editor.get("/history/1")
+    response = editor.post(path, {"expected_version": "1"}) if method == "post" else editor.get(path)
+    assert response.status_code == 404
+    assert store_of(editor.app).current().number == 1  # type: ignore[union-attr]

@@ -15,6 +15,7 @@ from sqlalchemy import insert
 
 from flask_gravicors import GraviCORS
 from flask_gravicors.cli import EXIT_CONFLICT, EXIT_INVALID, EXIT_NOT_LIVE, EXIT_UNAVAILABLE, gravicors
+from flask_gravicors.store import MAX_VERSION
 from flask_gravicors.store.tables import versions
 
 from .conftest import CONFIG
@@ -193,3 +194,38 @@ def test_an_unreachable_store_exits_4(pg_cluster: PgCluster, pg_url: str, make_a
     assert (result.exit_code, result.stdout) == (EXIT_UNAVAILABLE, "")
     assert "error: store postgresql+psycopg://gravicors:***@127.0.0.1" in result.stderr
     assert pg_cluster.password not in result.stderr
+
+
+# -- version numbers: outside 1..MAX_VERSION, no version (exit 2), never a traceback --
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "--version", "99999999999999999999"],
+        ["show", "--version", str(MAX_VERSION + 1)],
+        ["show", "--version", "0"],
+        ["rollback", str(2**63)],
+        ["rollback", "--", "-1"],
+        ["diff", "1", "99999999999999999999"],
+        ["diff", str(2**63), "1"],
+        ["apply", "config.json", "--expect-version", "99999999999999999999"],
+        ["rollback", "1", "--expect-version", str(MAX_VERSION + 1)],
+    ],
+)  # fmt: skip
+def test_a_number_outside_the_versions_is_a_usage_error(app: Flask, tmp_path: Path, args: list[str]) -> None:
+    write(tmp_path, V2)
+    result = app.test_cli_runner().invoke(gravicors, args, catch_exceptions=False)
+    assert (result.exit_code, result.stdout) == (EXIT_CONFLICT, "")
+    assert "is not in the range" in result.stderr
+    assert app.extensions["gravicors"].store_for(app).sql.latest_number() == 1
+
+
+@pytest.mark.parametrize("args", [["show", "--version", str(MAX_VERSION)], ["rollback", str(MAX_VERSION)]])
+def test_the_highest_number_is_not_found(app: Flask, args: list[str]) -> None:
+    result = run(app, *args)
+    assert (result.exit_code, result.stdout) == (EXIT_CONFLICT, "")
+    assert f"version {MAX_VERSION} not found" in result.stderr
+
+
+# -- a store holding nothing the app can run is repaired from the CLI -----------------

@@ -283,3 +283,20 @@ def test_a_store_from_a_newer_version_stops_the_start(sqlite_url: str, make_app:
         conn.execute(insert(schema_steps).values(step=99, name="from the future", applied_at=0))
     with pytest.raises(SchemaError, match="newer flask_gravicors"):
         make_app(sqlite_url)
+
+
+# -- one definition of valid: what init_app refuses is never saved ---------------------
+
+
+# (id, what the app needs, a config that passes the schemas but not the compile, rule)
+
+
+def test_reconfigure_with_a_config_too_deep_for_json(sqlite_url: str, make_app: Callable[..., Flask]) -> None:
+    app = make_app(sqlite_url, GRAVICORS_STORE_WATCH=False)
+    deep: Any = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ConfigError) as caught:
+        app.extensions["gravicors"].reconfigure({"apis": deep}, app=app)
+    assert caught.value.ids == {"gravicors.E006"}
+    assert store_of(app).sql.latest_number() == 1
