@@ -313,6 +313,8 @@ class GraviCORS:
             # its prefix (checked from here on by load(), every save included; an
             # init_app that fails leaves the entry, which checks nothing served).
             settings = ConsoleSettings.from_app(app)
+            if metrics is not None:
+                _check_metrics_path(metrics.path, settings.prefix)
             console = create_console(app, self, settings)
             self._reserved[app] = settings.prefix
         store = None
@@ -517,6 +519,20 @@ def _flag(app: Flask, key: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError({key: [problem("gravicors.E003", f"{value!r}: True or False")]})
     return value
+
+
+def _check_metrics_path(path: str, prefix: str) -> None:
+    """gravicors.E092 when the metrics path and the console's prefix (in front of
+    the CORS layer, where the metrics are answered) lie one inside the other: the
+    console would answer the metrics' requests (its login page), or share its
+    namespace with them."""
+    from .console import ConsoleDispatcher
+
+    metrics_root = "/" + path.strip("/")
+    if ConsoleDispatcher.covers(prefix, path) or ConsoleDispatcher.covers(metrics_root, prefix):
+        raise ConfigError(
+            {"GRAVICORS_METRICS_PATH": [problem("gravicors.E092", f"{path!r} and the console's prefix {prefix!r} overlap")]}
+        )
 
 
 def _metrics(app: Flask) -> Metrics | None:
