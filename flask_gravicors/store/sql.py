@@ -340,6 +340,14 @@ class SqlStore:
             raise VersionNotFound(number)
         return self._versions(rows, 1)[0]
 
+    def before(self, number: int) -> Version | None:
+        """The newest version older than ``number`` (gaps left by hand skipped), or ``None``."""
+        if number <= 1:
+            return None
+        with self._read() as conn:
+            rows = self._rows(conn, min(number, MAX_VERSION + 1) - 1, 2)
+        return self._versions(rows, 1)[0] if rows else None
+
     def current(self) -> Version | None:
         """The newest version (``None``: the store is empty)."""
         with self._read() as conn:

@@ -268,6 +268,16 @@ def test_a_history_limit_beyond_the_versions(store_url: str, limit: int) -> None
     assert [v.number for v in store.history(limit=limit)] == [1]
 
 
+def test_before_skips_gaps(store_url: str) -> None:
+    store = new_store(store_url)
+    store.seed(CONFIG)
+    store.save(config_for("https://v2.example"), author="alice")
+    with store.engine.begin() as conn:  # a version written by hand, leaving a gap
+        conn.execute(insert(schema.versions).values(number=5, config="{}", author="dba", created_at=0, comment="", source="api"))
+    found = [getattr(store.before(n), "number", None) for n in (MAX_VERSION + 1, 5, 4, 2, 1, 0, -3)]
+    assert found == [5, 2, 2, 1, None, None, None]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
