@@ -154,7 +154,8 @@ RULES: dict[str, tuple[str, str]] = {
     # App settings (app.config keys besides GRAVICORS).
     "gravicors.E092": (
         "GRAVICORS_METRICS_PATH cannot serve the metrics",
-        "give an absolute path, such as /metrics, that no API's context path covers",
+        "give an absolute path, such as /metrics, outside the console's prefix and every API's context path (an "
+        "API at '/' covers every path: bind it to a narrower one to serve metrics)",
     ),
     "gravicors.E093": (
         "GRAVICORS_METRICS is on but cannot count here",

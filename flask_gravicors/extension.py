@@ -264,7 +264,6 @@ class GraviCORS:
             self._security_types = collect_security_types(pm)
             self._pm = pm
 
-
     def init_app(self, app: Flask) -> None:
         """Validate the config, install the WSGI layer and the plan and flow hooks.
 
@@ -275,9 +274,10 @@ class GraviCORS:
         :class:`ConfigError` naming every problem; the app is left untouched.
 
         With ``app.config["GRAVICORS_STORE"]`` (a SQLAlchemy URL, see
-        :mod:`flask_gravicors.store`) the store's newest version runs instead (an
-        empty store is seeded with the config above), and in a serving process a
-        watcher applies each new version. Also read then:
+        :mod:`flask_gravicors.store`) the store's newest version this app can run
+        runs instead (an empty store is seeded with the config above; see
+        :meth:`AppStore.startup <flask_gravicors.store.app.AppStore.startup>`), and
+        in a serving process a watcher applies each new version. Also read then:
         ``GRAVICORS_STORE_WATCH`` (force the watcher on or off) and
         ``GRAVICORS_STORE_POLL_INTERVAL`` (seconds, default 0.25).
 
@@ -301,7 +301,10 @@ class GraviCORS:
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("flask_gravicors is already initialised on this app; call init_app once per app")
+        # The app's settings first: a bad one refuses every config, so it must stop
+        # the start before any version is judged (or seeded) by it.
         debug = _flag(app, "GRAVICORS_DEBUG")
+        _dynamic_ttl(app)
         metrics = _metrics(app)
         raw = read_config({"apis": list(self._apis)} if self._apis is not None else app.config.get("GRAVICORS"))
         console = None
@@ -309,29 +312,23 @@ class GraviCORS:
             from .console import ConsoleSettings, create_console
 
             # Before anything is opened: a console without its extra, a store or a
-            # SECRET_KEY is refused with a clear error, and no API may sit inside
-            # its prefix (checked from here on by load(), every save included; an
-            # init_app that fails leaves the entry, which checks nothing served).
+            # SECRET_KEY is refused with a clear error.
             settings = ConsoleSettings.from_app(app)
-            console = create_console(app, self, settings)
-            self._reserved[app] = settings.prefix
-        store = None
-        if app.config.get("GRAVICORS_STORE"):
-            from .store.app import AppStore
-
-            store = AppStore.for_app(self, app)
             if metrics is not None:
-                store.observer = metrics.config_reload
-            try:
-                raw = store.startup(raw)
-                runtime = self._compile(raw, app, metrics)
-            except BaseException:
-                store.close()
-                raise
-            if metrics is not None and store.applied is not None:
-                metrics.config_version(store.applied)
-        else:
-            runtime = self._compile(raw, app, metrics)
+                _check_metrics_path(metrics.path, settings.prefix)
+            console = create_console(app, self, settings)
+        try:
+            # What load() checks for this app from here on, every save included: no
+            # API inside the console's prefix, none owning the metrics path.
+            if console is not None:
+                self._reserved[app] = settings.prefix
+            if metrics is not None:
+                self._metrics[app] = metrics
+            store, runtime, raw = self._start(app, raw, metrics)
+        except BaseException:
+            self._reserved.pop(app, None)
+            self._metrics.pop(app, None)
+            raise
         if debug and not app.debug:
             log.warning("%s", problem("gravicors.W012", f"app {app.name!r}"))
         middleware = CorsMiddleware(app.wsgi_app, runtime, debug=debug, metrics=metrics)
@@ -342,8 +339,6 @@ class GraviCORS:
         app.extensions[EXTENSION_KEY] = self
         self._middlewares[app] = middleware
         self._raw[app] = raw
-        if metrics is not None:
-            self._metrics[app] = metrics
         _install_hooks(app, runtime)
         if store is not None:
             self._stores[app] = store
@@ -353,6 +348,27 @@ class GraviCORS:
 
             # In front of the CORS layer: the console's pages never reach it.
             mount(app, console)
+
+    def _start(self, app: Flask, raw: Any, metrics: Metrics | None) -> tuple[AppStore | None, Runtime, Any]:
+        """The store (``GRAVICORS_STORE``), the compiled runtime and the raw config
+        ``app`` starts with: ``raw``, or the store's newest version this app can run
+        (:meth:`AppStore.startup <flask_gravicors.store.app.AppStore.startup>`)."""
+        if not app.config.get("GRAVICORS_STORE"):
+            return None, self._compile(raw, app), raw
+        from .store.app import AppStore
+
+        store = AppStore.for_app(self, app)
+        if metrics is not None:
+            store.observer = metrics.config_reload
+        try:
+            raw = store.startup(raw)
+            runtime = self._compile(raw, app)
+        except BaseException:
+            store.close()
+            raise
+        if metrics is not None and store.applied is not None:
+            metrics.config_version(store.applied)
+        return store, runtime, raw
 
     def _app_for(self, app: Flask | None, what: str) -> Flask:
         """``app``, else the current app, else the only app this instance serves."""
@@ -401,7 +417,7 @@ class GraviCORS:
     def _swap(self, app: Flask, raw: Any) -> None:
         """Compile ``raw`` and swap it in for ``app`` (reconfigure, and the store's
         watcher applying a saved version)."""
-        runtime = self._compile(raw, app, self._metrics.get(app))
+        runtime = self._compile(raw, app)
         # Hooks first, then the swap: a request that sees the new config finds them.
         _install_hooks(app, runtime)
         self._middlewares[app].runtime = runtime
@@ -431,23 +447,40 @@ class GraviCORS:
         return self._middlewares[app].runtime
 
     def load(self, raw: Any, app: Flask | None = None) -> dict[str, Any]:
-        """Validate ``raw`` exactly as ``init_app`` does for ``app``, and return the
-        loaded config: the schemas with this instance's policies and, when ``app``
-        mounts the console, no API inside its prefix (gravicors.E090). Every save to
-        ``app``'s store and ``flask gravicors check`` call this. Raises
-        :class:`ConfigError` naming every problem."""
+        """Validate ``raw`` exactly as ``init_app`` and ``reconfigure`` do for
+        ``app``, and return the loaded config. Raises :class:`ConfigError` naming
+        every problem.
+
+        This is the one definition of a valid config: every save to ``app``'s
+        store (seeding included), ``flask gravicors check`` and the store's start-up
+        call it. It checks the schemas with this instance's policies, then compiles
+        the config on trial (nothing is applied, no hook is called): so a plugin
+        whose class refuses its configuration (gravicors.E015) and, for ``app``, a
+        bad ``GRAVICORS_DYNAMIC_ORIGINS_TTL`` (E003), an API inside the console's
+        prefix (E090) or owning ``GRAVICORS_METRICS_PATH`` (E092) are refused here
+        too, not first when a worker applies the config.
+        """
+        return self._build(read_config(raw), app)[0]
+
+    def _build(self, raw: Any, app: Flask | None) -> tuple[dict[str, Any], Runtime]:
+        """:meth:`load`'s checks; the loaded config and its compiled runtime."""
         prefix = self._reserved.get(app) if app is not None else None
-        if prefix is None:
-            return load_config(raw, self.policies, self.security_types)
-        raw = read_config(raw)
-        reserved = checks.check_reserved_prefix(raw, prefix)
+        reserved = checks.check_reserved_prefix(raw, prefix) if prefix is not None else {}
         try:
             config = load_config(raw, self.policies, self.security_types)
         except ConfigError as err:
             raise ConfigError(checks.merge_messages(err.messages, reserved) if reserved else err.messages) from None
         if reserved:
             raise ConfigError(reserved)
-        return config
+        runtime = self._runtime(config, app)
+        metrics = self._metrics.get(app) if app is not None else None
+        if metrics is not None:
+            owner = runtime.resolve_path(metrics.path)
+            if owner is not None:
+                raise ConfigError(
+                    {"GRAVICORS_METRICS_PATH": [problem("gravicors.E092", f"{metrics.path!r} belongs to API {owner.name!r}")]}
+                )
+        return config, runtime
 
     def metrics_for(self, app: Flask) -> Metrics | None:
         """The metrics of ``app``; ``None`` unless ``GRAVICORS_METRICS`` is on."""
@@ -468,34 +501,28 @@ class GraviCORS:
             raw, runtime = self._raw[app], self._middlewares[app].runtime
         else:
             raw = read_config(config)
-            runtime = self._runtime(self.load(raw, app), app)
+            runtime = self._build(raw, app)[1]
         return explain(runtime, request, config=raw, validate=lambda changed: self.load(changed, app))
 
-    def _runtime(self, config: Mapping[str, Any], app: Flask) -> Runtime:
-        """A loaded config compiled for ``app``: its plugins, its origin hook."""
-        ttl = app.config.get("GRAVICORS_DYNAMIC_ORIGINS_TTL", DEFAULT_TTL)
-        if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl <= 86400:
-            raise ConfigError(
-                {"GRAVICORS_DYNAMIC_ORIGINS_TTL": [problem("gravicors.E003", f"{ttl!r}: a number of seconds, 0 to 86400")]}
-            )
+    def _runtime(self, config: Mapping[str, Any], app: Flask | None) -> Runtime:
+        """A loaded config compiled for ``app`` (its plugins, its origin hook), or
+        for no app in particular (default TTL, no blueprint routing)."""
+        ttl = DEFAULT_TTL if app is None else _dynamic_ttl(app)
         hook = self._pm.hook.gravicors_origin_allowed
         builder = Builder(
             self.policies,
             self.security_types,
             lambda api_name, origin: hook(api_name=api_name, origin=origin),
-            float(ttl),
+            ttl,
         )
-        return compile_runtime(config, builder, _blueprint_resolver(app))
+        return compile_runtime(config, builder, None if app is None else _blueprint_resolver(app))
 
-    def _compile(self, raw: Any, app: Flask, metrics: Metrics | None = None) -> Runtime:
-        config = self.load(raw, app)
-        runtime = self._runtime(config, app)
+    def _compile(self, raw: Any, app: Flask) -> Runtime:
+        """``raw`` checked (:meth:`load`) and compiled for ``app``, ready to run: its
+        APIs count in the app's metrics, and the plugins' hook was told."""
+        config, runtime = self._build(read_config(raw), app)
+        metrics = self._metrics.get(app)
         if metrics is not None:
-            owner = runtime.resolve_path(metrics.path.encode("utf-8").decode("latin-1"))
-            if owner is not None:
-                raise ConfigError(
-                    {"GRAVICORS_METRICS_PATH": [problem("gravicors.E092", f"{metrics.path!r} belongs to API {owner.name!r}")]}
-                )
             runtime.reserve(metrics.path)
             for api in runtime.apis:
                 api.metrics = metrics
@@ -517,6 +544,30 @@ def _flag(app: Flask, key: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError({key: [problem("gravicors.E003", f"{value!r}: True or False")]})
     return value
+
+
+def _dynamic_ttl(app: Flask) -> float:
+    """``GRAVICORS_DYNAMIC_ORIGINS_TTL`` (default 60), checked: gravicors.E003."""
+    ttl = app.config.get("GRAVICORS_DYNAMIC_ORIGINS_TTL", DEFAULT_TTL)
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl <= 86400:
+        raise ConfigError(
+            {"GRAVICORS_DYNAMIC_ORIGINS_TTL": [problem("gravicors.E003", f"{ttl!r}: a number of seconds, 0 to 86400")]}
+        )
+    return float(ttl)
+
+
+def _check_metrics_path(path: str, prefix: str) -> None:
+    """gravicors.E092 when the metrics path and the console's prefix (in front of
+    the CORS layer, where the metrics are answered) lie one inside the other: the
+    console would answer the metrics' requests (its login page), or share its
+    namespace with them."""
+    from .console import ConsoleDispatcher
+
+    metrics_root = "/" + path.strip("/")
+    if ConsoleDispatcher.covers(prefix, path) or ConsoleDispatcher.covers(metrics_root, prefix):
+        raise ConfigError(
+            {"GRAVICORS_METRICS_PATH": [problem("gravicors.E092", f"{path!r} and the console's prefix {prefix!r} overlap")]}
+        )
 
 
 def _metrics(app: Flask) -> Metrics | None:

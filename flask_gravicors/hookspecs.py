@@ -89,7 +89,7 @@ def gravicors_config_loaded(apis: Sequence[Any]) -> None:
     ``apis`` are the compiled APIs (``name``, ``context_path``, ``blueprint``,
     ``entrypoints``, ``cors``, ``plans``, ``flows``, ``policies``: every step's
     policy object of the API's own flows), at ``init_app`` and at every
-    successful ``reconfigure``. For observers (metrics, audit logs); the return
+    successful ``reconfigure`` (not when a config is only checked). For observers (metrics, audit logs); the return
     value is ignored, so ``None`` is the only meaningful answer. An exception here
     aborts the (re)configuration and the previous config stays.
     """

@@ -22,7 +22,10 @@ class Policy:
     :meth:`on_request` and/or :meth:`on_response`. An instance is made per step per
     (re)configuration, from the configuration its schema loaded, and is shared by
     every request: keep per-request state off ``self`` (``request.environ`` is the
-    place for it).
+    place for it). Instances are also made, then dropped, when a config is only
+    checked (every save, ``flask gravicors check``): a constructor that raises
+    refuses the config (gravicors.E015), so it must not connect, start threads or
+    hold resources; do that on first use.
 
     Where a step sits decides what is called (the docs' *What happens to a request*):
 

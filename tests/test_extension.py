@@ -371,3 +371,104 @@ def test_explain_an_unsaved_config_leaves_the_running_one() -> None:
     ) is None
     with pytest.raises(ConfigError):
         ext.explain(asked, config={"apis": [{"name": "x"}]}, app=app)
+
+
+# --- load(): the one definition of a valid config ----------------------------------
+
+
+class _SetUpFails(Policy):
+    """A step without settings passes its schema; its class refuses it (gravicors.E015)."""
+
+    name = "set-up-fails"
+
+    def __init__(self, config: Any, api_name: str) -> None:
+        raise ValueError("cannot set up")
+
+
+class _Observer:
+    def __init__(self) -> None:
+        self.loaded: list[list[str]] = []
+
+    @hookimpl
+    def gravicors_register_policies(self) -> list[type[Policy]]:
+        return [_SetUpFails]
+
+    @hookimpl
+    def gravicors_config_loaded(self, apis: Any) -> None:
+        self.loaded.append([api.name for api in apis])
+
+
+def settings_for(needs: str, tmp_path: Path) -> dict[str, Any]:
+    if needs == "metrics":
+        (tmp_path / "metrics").mkdir(exist_ok=True)
+        return {"GRAVICORS_METRICS": True, "GRAVICORS_METRICS_DIR": str(tmp_path / "metrics")}
+    if needs == "console":
+        return {
+            "GRAVICORS_CONSOLE": True,
+            "GRAVICORS_STORE": f"sqlite:///{tmp_path}/store-{len(list(tmp_path.glob('store-*.db')))}.db",
+            "GRAVICORS_STORE_WATCH": False,
+            "SECRET_KEY": "test-secret-key-0123456789abcdef",
+        }
+    return {}
+
+
+STEP = {"policy": "set-up-fails"}
+# (id, the app's settings, config, what load() and init_app both refuse)
+REFUSED = [
+    ("a policy that cannot be set up", "", {"apis": [orders_api(flows=[{"request": [STEP]}])]},
+     [("apis[0].flows[0].request[0]", "gravicors.E015")]),
+    ("a plan flow's policy that cannot be set up", "",
+     {"apis": [orders_api(plans=[{"name": "p", "security": "keyless", "flows": [{"request": [STEP]}]}])]},
+     [("apis[0].plans[0].flows[0].request[0]", "gravicors.E015")]),
+    ("an API at '/' owns the metrics path", "metrics", {"apis": [orders_api(context_path="/")]},
+     [("GRAVICORS_METRICS_PATH", "gravicors.E092")]),
+    ("an API owns the metrics path", "metrics", {"apis": [orders_api(context_path="/metrics")]},
+     [("GRAVICORS_METRICS_PATH", "gravicors.E092")]),
+    ("an API inside the console's prefix, and a schema error", "console",
+     {"apis": [orders_api(context_path="/gravicors/orders", cors={**CORS, "max_age": -5})]},
+     [("apis[0].context_path", "gravicors.E090"), ("apis[0].cors.max_age", "gravicors.E040")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("needs", "config", "problems"), [pytest.param(*r[1:], id=r[0]) for r in REFUSED])
+def test_load_refuses_what_init_app_refuses(tmp_path: Path, needs: str, config: Any, problems: list[tuple[str, str]]) -> None:
+    """load(raw, app), which every save, `flask gravicors check` and the store's
+    start-up call, compiles on trial: its verdict is init_app's, problem for problem."""
+    observer = _Observer()
+    app = simple_app()
+    app.config.update(settings_for(needs, tmp_path), GRAVICORS={"apis": [orders_api()]})
+    ext = GraviCORS(app, plugins=[observer], entry_points=False)
+    loaded = list(observer.loaded)
+    with pytest.raises(ConfigError) as by_load:
+        ext.load(config, app)
+    assert sorted((p.path, p.id) for p in by_load.value.problems) == problems
+    assert observer.loaded == loaded  # a trial: no hook told, nothing applied
+    assert ext.running_config(app) == {"apis": [orders_api()]}
+    fresh = simple_app()
+    fresh.config.update(settings_for(needs, tmp_path), GRAVICORS=config)
+    with pytest.raises(ConfigError) as by_init:
+        GraviCORS(fresh, plugins=[_Observer()], entry_points=False)
+    assert sorted((p.path, p.id) for p in by_init.value.problems) == problems
+    assert "gravicors" not in fresh.extensions
+    store = ext.store_for(app)
+    if store is not None:
+        store.close()
+
+
+def test_load_without_an_app_compiles_too() -> None:
+    """`flask gravicors check FILE` without an app: the installed plugins' classes
+    refuse what they refuse (default TTL, no blueprint routing)."""
+    ext = GraviCORS(plugins=[_Observer()], entry_points=False)
+    with pytest.raises(ConfigError) as refused:
+        ext.load({"apis": [orders_api(flows=[{"request": [STEP]}])]})
+    assert refused.value.ids == {"gravicors.E015"}
+    assert ext.load({"apis": [orders_api(context_path="/")]})["apis"][0]["context_path"] == "/"
+
+
+def test_a_bad_dynamic_origins_ttl_stops_the_start_before_the_store(tmp_path: Path) -> None:
+    app = simple_app()
+    app.config.update(GRAVICORS_DYNAMIC_ORIGINS_TTL=-1, GRAVICORS_STORE=f"sqlite:///{tmp_path}/store.db")
+    with pytest.raises(ConfigError) as refused:
+        GraviCORS(app, apis=[orders_api()])
+    assert [(p.path, p.id) for p in refused.value.problems] == [("GRAVICORS_DYNAMIC_ORIGINS_TTL", "gravicors.E003")]
+    assert not (tmp_path / "store.db").exists()

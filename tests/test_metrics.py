@@ -201,6 +201,47 @@ def test_bad_settings(metrics_app: Any, settings: dict[str, Any], key: str, rule
     assert [(p.path, p.id) for p in refused.value.problems] == [(key, rule)]
 
 
+@pytest.mark.parametrize(
+    ("path", "prefix", "refused"),
+    [
+        ("/gravicors/metrics", "/gravicors", True),  # the console would answer it (its login page)
+        ("/gravicors", "/gravicors", True),
+        ("/gravicors/", "/gravicors", True),
+        ("//gravicors/metrics", "/gravicors", True),  # werkzeug folds the slashes, so does the console
+        ("/ops", "/ops/console", True),  # the console inside the metrics path
+        ("/ops/", "/ops/console", True),
+        ("/gravicors-metrics", "/gravicors", False),
+        ("/metrics", "/gravicors", False),
+        ("/ops/metrics", "/ops/console", False),
+    ],
+)
+def test_the_metrics_path_and_the_console_prefix(metrics_app: Any, tmp_path: Path, path: str, prefix: str, refused: bool) -> None:
+    """Both are answered in front of every API: one inside the other is E092 at
+    init_app, before the store is opened."""
+    store = tmp_path / "store.db"
+    settings = {
+        "GRAVICORS_METRICS_PATH": path,
+        "GRAVICORS_CONSOLE": True,
+        "GRAVICORS_CONSOLE_PREFIX": prefix,
+        "GRAVICORS_STORE": f"sqlite:///{store}",
+        "GRAVICORS_STORE_WATCH": False,
+        "SECRET_KEY": "test-secret-key-0123456789abcdef",
+    }
+    if refused:
+        with pytest.raises(ConfigError) as caught:
+            metrics_app(**settings)
+        assert [(p.path, p.id) for p in caught.value.problems] == [("GRAVICORS_METRICS_PATH", "gravicors.E092")]
+        assert not store.exists()
+        return
+    app = metrics_app(**settings)
+    try:
+        client = app.test_client()
+        assert client.get(path).status_code == 200 and "gravicors_" in client.get(path).get_data(as_text=True)
+        assert client.get(prefix + "/apis").headers["Location"].startswith(prefix + "/login")
+    finally:
+        app.extensions["gravicors"].store_for(app).close()
+
+
 def test_a_new_config_may_not_take_the_metrics_path(metrics_app: Any) -> None:
     app = metrics_app()
     with pytest.raises(ConfigError) as refused:

@@ -15,7 +15,7 @@ import sys
 import click
 
 from ..schema import read_config
-from ..store import VersionNotFound, time_text
+from ..store import MAX_VERSION, VersionNotFound, time_text
 from ..store.app import AppStore
 from ..store.diff import printable
 from . import EXIT_NOT_LIVE, gravicors
@@ -39,10 +39,13 @@ def app_store() -> AppStore:
     return store
 
 
+#: A version number: outside 1..MAX_VERSION, a usage error (exit 2, as "not found").
+VERSION = click.IntRange(1, MAX_VERSION)
+
 _author = click.option("--author", help="who makes the change (default: $GRAVICORS_AUTHOR, else your login name)")
 _expect = click.option(
     "--expect-version",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_VERSION),
     help="the version the change was based on: when the newest is another, nothing is saved (exit 2)",
 )
 
@@ -68,7 +71,7 @@ def apply(file: str, author: str | None, comment: str, expect_version: int | Non
 
 
 @gravicors.command("show", with_appcontext=False)
-@click.option("--version", "number", type=int, help="a saved version (default: the newest)")
+@click.option("--version", "number", type=VERSION, help="a saved version (default: the newest)")
 def show(number: int | None) -> None:
     """Print a config as JSON: the newest version, or --version N (without a
     store: the config the app runs)."""
@@ -112,8 +115,8 @@ def history(limit: int | None) -> None:
 
 
 @gravicors.command("diff", with_appcontext=False)
-@click.argument("old", type=int)
-@click.argument("new", type=int)
+@click.argument("old", type=VERSION)
+@click.argument("new", type=VERSION)
 def diff(old: int, new: int) -> None:
     """What changed from version OLD to version NEW: a line per API and field."""
     with outcomes():
@@ -125,7 +128,7 @@ def diff(old: int, new: int) -> None:
 
 
 @gravicors.command("rollback", with_appcontext=False)
-@click.argument("number", type=int)
+@click.argument("number", type=VERSION)
 @_author
 @click.option("--comment", default=None, help="why (default: 'rollback to version N')")
 @_expect

@@ -150,9 +150,15 @@ class ConsoleDispatcher:
         self._length = len(prefix)
 
     def owns(self, path: str) -> bool:
+        return self.covers(self.prefix, path)
+
+    @staticmethod
+    def covers(prefix: str, path: str) -> bool:
+        """Whether ``path`` is ``prefix`` or lies under it (at a ``/`` boundary),
+        leading slashes folded as werkzeug folds them."""
         if path[:2] == "//":
             path = "/" + path.lstrip("/")
-        return path.startswith(self.prefix) and path[self._length : self._length + 1] in ("", "/")
+        return path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] in ("", "/")
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""

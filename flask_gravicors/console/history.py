@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user  # type: ignore[import-untyped]
 
 from ..errors import ConfigError
-from ..store import VersionConflict, VersionNotFound
+from ..store import MAX_VERSION, VersionConflict, VersionNotFound
 from ..store.diff import diff_configs, printable
 from .apis import live_text
 from .auth import role_required
@@ -22,6 +22,9 @@ bp = Blueprint("history", __name__)
 
 #: Versions listed per page.
 PAGE = 50
+
+#: A version number in a URL: outside 1..MAX_VERSION the URL matches no page (404).
+NUMBER = f"<int(min=1, max={MAX_VERSION}):number>"
 
 
 def _store() -> Any:
@@ -46,7 +49,7 @@ def index() -> Any:
     )
 
 
-@bp.get("/history/<int:number>")
+@bp.get(f"/history/{NUMBER}")
 def version(number: int) -> Any:
     store = _store()
     try:
@@ -69,7 +72,7 @@ def version(number: int) -> Any:
     )
 
 
-@bp.post("/history/<int:number>/rollback")
+@bp.post(f"/history/{NUMBER}/rollback")
 @role_required("editor")
 def rollback(number: int) -> Any:
     store = _store()

@@ -34,6 +34,13 @@ MAX_COMMENT = 2000
 #: also manages users.
 ROLES = ("viewer", "editor", "admin")
 
+#: The highest version number: SQL's INTEGER, the number column's type (32 bits on
+#: PostgreSQL, which refuses a larger parameter for it: "integer out of range").
+#: A number outside 1..MAX_VERSION names no version wherever one is asked for
+#: (store API, console URLs and forms, CLI options), rather than failing in the
+#: database or its driver (SQLite's: OverflowError beyond 2**63 - 1).
+MAX_VERSION = 2**31 - 1
+
 #: A worker whose last heartbeat is older than this many seconds is not live.
 LIVE_SECONDS = 10.0
 
@@ -130,6 +137,7 @@ __all__ = [
     "SOURCES",
     "ROLES",
     "LIVE_SECONDS",
+    "MAX_VERSION",
     "StoreError",
     "SchemaError",
     "VersionConflict",

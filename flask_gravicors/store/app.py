@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from ..errors import ConfigError
-from . import LIVE_SECONDS, SchemaError, StoreError, Version, VersionNotFound, Worker, open_store
+from . import LIVE_SECONDS, SchemaError, StoreError, Version, Worker, open_store
 from .diff import Change, diff_configs, printable
 
 if TYPE_CHECKING:
@@ -45,6 +45,12 @@ HEARTBEAT_INTERVAL = 2.0
 RETRY_INTERVAL = 0.5
 
 
+def command_process() -> bool:
+    """Whether this process runs a ``flask gravicors`` command (it serves nothing)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and bool(ctx.meta.get(CLI_MARK))
+
+
 def serving_process(config: Any) -> bool:
     """Whether this process serves requests, so runs a watcher and registers.
 
@@ -53,9 +59,9 @@ def serving_process(config: Any) -> bool:
     than ``run`` is running (``flask shell``, ``flask routes``...): gunicorn,
     uwsgi, ``flask run`` and ``app.run()`` serve.
     """
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None and ctx.meta.get(CLI_MARK):
+    if command_process():
         return False
+    ctx = click.get_current_context(silent=True)
     setting = config.get("GRAVICORS_STORE_WATCH")
     if setting is not None:
         return bool(setting)
@@ -89,6 +95,8 @@ class AppStore:
         self._swap = swap
         #: This process serves requests: it watches the store and registers.
         self.serving = serving
+        #: This process runs a ``flask gravicors`` command (it serves nothing).
+        self.command = command_process()
         self.poll_interval = poll_interval
         self.heartbeat_interval = HEARTBEAT_INTERVAL
         self.retry_interval = RETRY_INTERVAL
@@ -149,8 +157,17 @@ class AppStore:
 
     def startup(self, given: Any) -> Any:
         """At ``init_app``: create or upgrade the tables, seed an empty store with
-        ``given`` (the app's ``GRAVICORS``), and return the config to run: the
-        newest valid version (``given`` when there is none).
+        ``given`` (the app's ``GRAVICORS``, refused with a
+        :class:`~flask_gravicors.errors.ConfigError` unless it passes the app's
+        checks), and return the config to run: the newest version that passes them
+        (``given`` when none does).
+
+        A newer version that does not pass (written by hand, or saved where other
+        settings or plugins apply) is refused: logged once and reported in the
+        worker registry. The start fails only when nothing can run: no version
+        passes and ``given`` does not either (or is ``None``); even then a ``flask
+        gravicors`` command (which serves nothing) starts, running no config, so
+        the store can be repaired with ``flask gravicors apply`` or ``rollback``.
 
         When the store cannot be reached, ``given`` runs meanwhile (refusing to
         start would be worse: a gunicorn worker that fails to boot stops the whole
@@ -175,41 +192,66 @@ class AppStore:
 
         self.sql.migrate()
         current, seeded = self.sql.seed(given)
+        version, refused = self._newest_valid(current)
+        if version is None:
+            assert refused is not None  # the store holds a version (seeded above)
+            return self._fallback(given, *refused)
+        self.applied = version.number
+        if refused is not None:
+            self._refuse(*refused)  # the newest refused, once
         if not seeded and given is not None:
             try:
-                differs = canonical(given) != current.config
+                differs = canonical(given) != version.config
             except ConfigError:
                 differs = True
             if differs:
                 log.warning(
                     "GRAVICORS differs from the store's version %d, which is what runs (store %s); "
                     "save it with `flask gravicors apply` to run it",
-                    current.number,
+                    version.number,
                     self.sql.url_text,
                 )
-        # A version written around the checks (by hand) may be invalid: run the
-        # newest valid one, and report the newest refused.
-        newest_refused = None
-        number = current.number
-        while number >= 1:
-            try:
-                version = current if number == current.number else self.sql.get(number)
-            except VersionNotFound:  # a gap left by hand
-                number -= 1
-                continue
+        return version.config
+
+    def _newest_valid(self, newest: Version) -> tuple[Version | None, tuple[int, ConfigError] | None]:
+        """The newest version from ``newest`` down that passes the app's checks
+        (``None``: none does), and the newest refused one with why."""
+        version: Version | None = newest
+        refused = None
+        while version is not None:
             try:
                 self.sql.validate(version.config)
+                break
             except ConfigError as err:
-                self._refuse(version.number, err)
-                newest_refused = newest_refused or self.refused
-                number -= 1
-                continue
-            self.applied = version.number
-            self.refused = newest_refused
-            return version.config
-        self.refused = newest_refused
-        log.error("no version in store %s is valid: running the app's own GRAVICORS", self.sql.url_text)
-        return given
+                refused = refused or (version.number, err)
+                version = self.sql.before(version.number)
+        return version, refused
+
+    def _fallback(self, given: Any, number: int, err: ConfigError) -> Any:
+        """No version passes (version ``number``, the newest, failed with ``err``):
+        the app's own ``given`` runs when it passes. Without one (the store alone
+        configures the app), running nothing would drop every API's plans: the
+        start fails, except in a ``flask gravicors`` command (it serves nothing),
+        which runs no config so that the store can be repaired."""
+        failure = err if given is None else None
+        if given is not None:
+            try:
+                self.sql.validate(given)
+            except ConfigError as given_err:
+                failure = given_err
+        if failure is None:
+            self._refuse(number, err)
+            return given
+        why = "gives no GRAVICORS" if given is None else "has a GRAVICORS that does not pass either"
+        self._refuse(number, err, running=f"no config (the app {why})")
+        if not self.command:
+            raise failure
+        log.error(
+            "this command runs no config: repair store %s with `flask gravicors apply` or `rollback` (GRAVICORS: %s)",
+            self.sql.url_text,
+            "none" if given is None else one_line(failure),
+        )
+        return {}
 
     def start(self) -> None:
         """Start this process's watcher (serving processes only)."""
@@ -233,9 +275,10 @@ class AppStore:
 
     # -- this process -------------------------------------------------------------
 
-    def _refuse(self, number: int, err: BaseException) -> None:
+    def _refuse(self, number: int, err: BaseException, running: str | None = None) -> None:
         if self.refused is None or self.refused[0] != number:
-            running = "the app's own config" if self.applied is None else f"version {self.applied}"
+            if running is None:
+                running = "the app's own config" if self.applied is None else f"version {self.applied}"
             log.error("refused version %d of store %s, keeps running %s: %s", number, self.sql.url_text, running, one_line(err))
             if self.observer is not None:
                 self.observer("refused", number)
@@ -387,4 +430,4 @@ class AppStore:
         return diff_configs(self.sql.get(old).config, self.sql.get(new).config)
 
 
-__all__ = ["AppStore", "serving_process", "CLI_MARK"]
+__all__ = ["AppStore", "serving_process", "command_process", "CLI_MARK"]

@@ -40,12 +40,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from ..checks import check_limits
 from ..errors import ConfigError, problem
 from ..schema import read_config
 from . import (
     LIVE_SECONDS,
     MAX_AUTHOR,
     MAX_COMMENT,
+    MAX_VERSION,
     SOURCES,
     SchemaError,
     StoreError,
@@ -84,6 +86,11 @@ def canonical(config: Any) -> dict[str, Any]:
     raw = read_config(config)
     if raw is None:
         raw = {}
+    # The size bounds before json.dumps reads it: nesting too deep for its
+    # recursion is gravicors.E006, as load_config says, not a RecursionError.
+    oversized = check_limits(raw)
+    if oversized:
+        raise ConfigError(oversized)
     try:
         data = json.loads(json.dumps(raw, ensure_ascii=False, allow_nan=False))
     except (TypeError, ValueError) as err:
@@ -323,11 +330,23 @@ class SqlStore:
         return [self._version(row, rows[i + 1] if i + 1 < len(rows) else None) for i, row in enumerate(rows[:count])]
 
     def get(self, number: int) -> Version:
+        """Version ``number``, or :class:`VersionNotFound` (any number outside
+        1..MAX_VERSION included)."""
+        if not 1 <= number <= MAX_VERSION:
+            raise VersionNotFound(number)
         with self._read() as conn:
             rows = self._rows(conn, number, 2)
         if not rows or rows[0].number != number:
             raise VersionNotFound(number)
         return self._versions(rows, 1)[0]
+
+    def before(self, number: int) -> Version | None:
+        """The newest version older than ``number`` (gaps left by hand skipped), or ``None``."""
+        if number <= 1:
+            return None
+        with self._read() as conn:
+            rows = self._rows(conn, min(number, MAX_VERSION + 1) - 1, 2)
+        return self._versions(rows, 1)[0] if rows else None
 
     def current(self) -> Version | None:
         """The newest version (``None``: the store is empty)."""
@@ -338,7 +357,7 @@ class SqlStore:
     def history(self, limit: int | None = None) -> list[Version]:
         """Versions, newest first (``limit`` of them, or all)."""
         with self._read() as conn:
-            if limit is None:
+            if limit is None or limit > MAX_VERSION:  # no more versions than that
                 rows = conn.execute(select(versions).order_by(versions.c.number.desc())).all()
                 return self._versions(rows, len(rows))
             return self._versions(self._rows(conn, None, limit + 1), limit)

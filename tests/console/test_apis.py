@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from procs import wait_until
 
 from flask_gravicors.console.pages import NO_CORS_ENTRYPOINT
+from flask_gravicors.store import MAX_VERSION
 
 from .conftest import OTHER, PAGE, Console, add_users, config, store_of
 
@@ -509,3 +510,14 @@ def test_try_it_never_fails_on_hostile_input(editor: Console, fields: dict[str, 
     response = try_it(editor, {"allow_origin": allow_origin}, **fields)
     assert response.status_code in (200, 422)
     assert 'id="try-it"' in response.text and len(store_of(editor.app).history()) == 1
+
+
+@pytest.mark.parametrize(
+    "base", ["0", "-1", str(MAX_VERSION), str(MAX_VERSION + 1), "9223372036854775808", "9" * 30, "9" * 5000, ""]
+)
+def test_a_save_based_on_no_version_is_a_400(editor: Console, base: str) -> None:
+    """The form's base_version names no version: never a 500 from the database driver."""
+    page = editor.get("/apis/orders/cors")
+    response = editor.post("/apis/orders/cors", {**current_form(page.text), "max_age": "600", "base_version": base})
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert store_of(editor.app).current().number == 1  # type: ignore[union-attr]

@@ -3,11 +3,19 @@ comment, a readable diff, and "Roll back to this version" for editors."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+from typing import Callable
 
+import pytest
 from flask import Flask
+from sqlalchemy import insert
 
-from .conftest import OTHER, PAGE, Console, config, store_of
+from flask_gravicors.store import MAX_VERSION
+from flask_gravicors.store.tables import versions
+
+from .conftest import OTHER, PAGE, Console, add_users, config, store_of
 
 
 def saved_twice(app: Flask) -> None:
@@ -76,3 +84,48 @@ def test_a_rollback_based_on_an_old_page_is_refused(app: Flask) -> None:
     assert response.headers["Location"] == "/gravicors/history/1"
     assert "Nothing was rolled back: version 3 was saved (by bob)" in editor.text(editor.get("/history/1"))
     assert store_of(app).current().number == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/history/0"),
+        ("get", f"/history/{MAX_VERSION}"),
+        ("get", f"/history/{MAX_VERSION + 1}"),
+        ("get", "/history/9223372036854775808"),
+        ("get", "/history/" + "9" * 30),
+        ("post", f"/history/{MAX_VERSION}/rollback"),
+        ("post", "/history/9223372036854775808/rollback"),
+        ("post", "/history/" + "9" * 30 + "/rollback"),
+    ],
+)
+def test_a_number_outside_the_versions_is_not_found(editor: Console, method: str, path: str) -> None:
+    """404, never a 500 from the database driver (SQLite: OverflowError beyond 2**63 - 1)."""
+    editor.get("/history/1")
+    response = editor.post(path, {"expected_version": "1"}) if method == "post" else editor.get(path)
+    assert response.status_code == 404
+    assert store_of(editor.app).current().number == 1  # type: ignore[union-attr]
+
+
+def test_rolling_back_to_a_version_that_no_longer_compiles(make_console: Callable[..., Flask], tmp_path: Path) -> None:
+    """Version 2 puts an API at "/" (saved where metrics were off, or by hand): with
+    metrics on here, rolling back to it is refused (gravicors.E092), nothing saved."""
+    (tmp_path / "metrics").mkdir()
+    app = make_console(GRAVICORS_METRICS=True, GRAVICORS_METRICS_DIR=str(tmp_path / "metrics"), GRAVICORS_STORE_WATCH=False)
+    add_users(app)
+    store = store_of(app)
+    root = {"apis": [{"name": "root", "context_path": "/"}]}
+    with store.sql.engine.begin() as conn:
+        conn.execute(
+            insert(versions).values(number=2, config=json.dumps(root), author="dba", created_at=0, comment="", source="api")
+        )
+    store.save(config(), author="alice")
+    editor = Console(app)
+    editor.login("editor")
+    editor.get("/history/2")
+    response = editor.post("/history/2/rollback", {"expected_version": "3"})
+    assert response.status_code == 422
+    page = editor.text(response)
+    assert "Version 2's config no longer passes the checks (nothing was saved)" in page
+    assert "GRAVICORS_METRICS_PATH : gravicors.E092" in page
+    assert store.current().number == 3  # type: ignore[union-attr]

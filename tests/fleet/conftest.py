@@ -64,10 +64,11 @@ def store_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def make_app() -> Iterator[Callable[..., Flask]]:
-    """Builds apps with a store (``/api/x`` under the API); closes their stores after the test."""
+    """Builds apps with a store (``/api/x`` under the API; ``plugins`` for GraviCORS);
+    closes their stores after the test."""
     made: list[Flask] = []
 
-    def make(url: str, config: Any = CONFIG, **settings: Any) -> Flask:
+    def make(url: str, config: Any = CONFIG, *, plugins: tuple[Any, ...] = (), **settings: Any) -> Flask:
         app = Flask(__name__)
         app.config["GRAVICORS"] = config
         app.config["GRAVICORS_STORE"] = url
@@ -78,7 +79,7 @@ def make_app() -> Iterator[Callable[..., Flask]]:
             return "ok"
 
         made.append(app)
-        GraviCORS(app, entry_points=False)
+        GraviCORS(app, plugins=plugins, entry_points=False)
         return app
 
     yield make

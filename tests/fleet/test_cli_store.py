@@ -5,16 +5,20 @@ exit statuses 0 ok, 1 invalid, 2 conflict or not found, 3 not all live, 4 store 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 from click.testing import Result
 from flask import Flask
+from flask.cli import ScriptInfo
+from flask.testing import FlaskCliRunner
 from sqlalchemy import insert
 
-from flask_gravicors import GraviCORS
+from flask_gravicors import ConfigError, GraviCORS
 from flask_gravicors.cli import EXIT_CONFLICT, EXIT_INVALID, EXIT_NOT_LIVE, EXIT_UNAVAILABLE, gravicors
+from flask_gravicors.store import MAX_VERSION
 from flask_gravicors.store.tables import versions
 
 from .conftest import CONFIG
@@ -22,6 +26,7 @@ from .fleetapp import config_for
 from .pgcluster import PgCluster
 
 V2 = config_for("https://v2.example")
+ROOT_API = {"apis": [{"name": "root", "context_path": "/"}]}
 
 
 def run(app: Flask, *args: str, **env: str) -> Result:
@@ -193,3 +198,73 @@ def test_an_unreachable_store_exits_4(pg_cluster: PgCluster, pg_url: str, make_a
     assert (result.exit_code, result.stdout) == (EXIT_UNAVAILABLE, "")
     assert "error: store postgresql+psycopg://gravicors:***@127.0.0.1" in result.stderr
     assert pg_cluster.password not in result.stderr
+
+
+# -- version numbers: outside 1..MAX_VERSION, no version (exit 2), never a traceback --
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "--version", "99999999999999999999"],
+        ["show", "--version", str(MAX_VERSION + 1)],
+        ["show", "--version", "0"],
+        ["rollback", str(2**63)],
+        ["rollback", "--", "-1"],
+        ["diff", "1", "99999999999999999999"],
+        ["diff", str(2**63), "1"],
+        ["apply", "config.json", "--expect-version", "99999999999999999999"],
+        ["rollback", "1", "--expect-version", str(MAX_VERSION + 1)],
+    ],
+)  # fmt: skip
+def test_a_number_outside_the_versions_is_a_usage_error(app: Flask, tmp_path: Path, args: list[str]) -> None:
+    write(tmp_path, V2)
+    result = app.test_cli_runner().invoke(gravicors, args, catch_exceptions=False)
+    assert (result.exit_code, result.stdout) == (EXIT_CONFLICT, "")
+    assert "is not in the range" in result.stderr
+    assert app.extensions["gravicors"].store_for(app).sql.latest_number() == 1
+
+
+@pytest.mark.parametrize("args", [["show", "--version", str(MAX_VERSION)], ["rollback", str(MAX_VERSION)]])
+def test_the_highest_number_is_not_found(app: Flask, args: list[str]) -> None:
+    result = run(app, *args)
+    assert (result.exit_code, result.stdout) == (EXIT_CONFLICT, "")
+    assert f"version {MAX_VERSION} not found" in result.stderr
+
+
+# -- a store holding nothing the app can run is repaired from the CLI -----------------
+
+
+def test_a_store_where_nothing_compiles_can_be_repaired(
+    sqlite_url: str, make_app: Callable[..., Flask], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Metrics turned on where the only version has an API at "/" (so does the app's
+    GRAVICORS): the app cannot serve, but the commands start (running no config)
+    and repair the store; then the app starts on the repaired version."""
+    make_app(sqlite_url, ROOT_API)  # version 1, saved where metrics were off
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    settings = {"GRAVICORS_METRICS": True, "GRAVICORS_METRICS_DIR": str(metrics_dir)}
+    with pytest.raises(ConfigError, match="gravicors.E092"):
+        make_app(sqlite_url, ROOT_API, **settings)
+
+    def command(*args: str) -> Result:
+        # The app is made inside the command, as `flask --app ... gravicors` makes it.
+        info = ScriptInfo(create_app=lambda: make_app(sqlite_url, ROOT_API, **settings))
+        return FlaskCliRunner(Flask(__name__)).invoke(gravicors, list(args), obj=info)
+
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="flask_gravicors"):
+        history = command("history")
+    assert history.exit_code == 0 and [line.split()[0] for line in history.stdout.splitlines()[2:]] == ["1"]
+    logged = [r.getMessage() for r in caplog.records]
+    assert len(logged) == 2 and "refused version 1" in logged[0] and "this command runs no config" in logged[1]
+    assert json.loads(command("show").stdout) == ROOT_API
+    failed = command("check")
+    assert failed.exit_code == EXIT_INVALID and "GRAVICORS_METRICS_PATH: gravicors.E092" in failed.stderr
+    back = command("rollback", "1")
+    assert back.exit_code == EXIT_INVALID and "gravicors.E092" in back.stderr
+    applied = command("apply", write(tmp_path, CONFIG))
+    assert (applied.exit_code, applied.stdout) == (0, "2\n")
+    app = make_app(sqlite_url, ROOT_API, **settings)  # GRAVICORS still at "/": the store's version 2 runs
+    assert app.extensions["gravicors"].store_for(app).applied == 2

@@ -15,9 +15,10 @@ from typing import Any, Callable
 import click
 import pytest
 from flask import Flask
+from marshmallow import Schema
 from sqlalchemy import insert
 
-from flask_gravicors import ConfigError
+from flask_gravicors import ConfigError, Policy, hookimpl
 from flask_gravicors.store import SchemaError, VersionConflict
 from flask_gravicors.store.app import CLI_MARK, AppStore, serving_process
 from flask_gravicors.store.tables import schema_steps, versions
@@ -283,3 +284,165 @@ def test_a_store_from_a_newer_version_stops_the_start(sqlite_url: str, make_app:
         conn.execute(insert(schema_steps).values(step=99, name="from the future", applied_at=0))
     with pytest.raises(SchemaError, match="newer flask_gravicors"):
         make_app(sqlite_url)
+
+
+# -- one definition of valid: what init_app refuses is never saved ---------------------
+
+ROOT_API = {"apis": [{"name": "root", "context_path": "/"}]}
+
+
+def _fails_plugin() -> Any:
+    class Fails(Policy):
+        name = "fails"
+        config_schema = Schema
+
+        def __init__(self, config: Any, api_name: str) -> None:
+            raise ValueError("cannot set up")
+
+    class Plugin:
+        @hookimpl
+        def gravicors_register_policies(self) -> list[type[Policy]]:
+            return [Fails]
+
+    return Plugin()
+
+
+def with_metrics(tmp_path: Path) -> dict[str, Any]:
+    directory = tmp_path / f"metrics-{len(list(tmp_path.glob('metrics-*')))}"
+    directory.mkdir()
+    return {"GRAVICORS_METRICS": True, "GRAVICORS_METRICS_DIR": str(directory)}
+
+
+# (id, what the app needs, a config that passes the schemas but not the compile, rule)
+UNCOMPILABLE = [
+    ("an API owning the metrics path", "metrics", ROOT_API, "gravicors.E092"),
+    ("a policy that cannot be set up", "plugin",
+     {"apis": [{"name": "api", "context_path": "/api", "flows": [{"request": [{"policy": "fails"}]}]}]}, "gravicors.E015"),
+]  # fmt: skip
+
+
+def uncompilable_app(make_app: Callable[..., Flask], url: str, tmp_path: Path, needs: str, **settings: Any) -> Flask:
+    if needs == "metrics":
+        return make_app(url, **with_metrics(tmp_path), **settings)
+    return make_app(url, plugins=(_fails_plugin(),), **settings)
+
+
+@pytest.mark.parametrize(("needs", "config", "rule"), [pytest.param(*r[1:], id=r[0]) for r in UNCOMPILABLE])
+def test_a_config_that_does_not_compile_is_never_saved(
+    sqlite_url: str, make_app: Callable[..., Flask], tmp_path: Path, needs: str, config: Any, rule: str
+) -> None:
+    """save() and reconfigure() check with load(), which compiles on trial:
+    nothing is written, and the running config stays."""
+    app = uncompilable_app(make_app, sqlite_url, tmp_path, needs, **FAST)
+    ext, store = app.extensions["gravicors"], store_of(app)
+    with pytest.raises(ConfigError) as caught:
+        ext.load(config, app)
+    assert caught.value.ids == {rule}
+    with pytest.raises(ConfigError) as caught:
+        store.save(config, author="alice")
+    assert caught.value.ids == {rule}
+    with pytest.raises(ConfigError) as caught:
+        ext.reconfigure(config, app=app)
+    assert caught.value.ids == {rule}
+    assert store.sql.latest_number() == 1 and store.applied == 1 and store.refused is None
+    assert allowed(app, ORIGIN)
+
+
+@pytest.mark.parametrize(("needs", "config", "rule"), [pytest.param(*r[1:], id=r[0]) for r in UNCOMPILABLE])
+def test_an_uncompilable_config_is_not_seeded(
+    sqlite_url: str, make_app: Callable[..., Flask], tmp_path: Path, needs: str, config: Any, rule: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        uncompilable_app(make_app, sqlite_url, tmp_path, needs, GRAVICORS=config)
+    assert caught.value.ids == {rule}
+    fixed = uncompilable_app(make_app, sqlite_url, tmp_path, needs)  # the store is still empty: seeded now
+    assert [(v.number, v.config) for v in store_of(fixed).history()] == [(1, CONFIG)]
+
+
+def write_version(app: Flask, number: int, config: Any) -> None:
+    """A version written around the app's checks (by hand, or by a process whose
+    settings or plugins differ)."""
+    with store_of(app).sql.engine.begin() as conn:
+        conn.execute(
+            insert(versions).values(
+                number=number, config=json.dumps(config), author="dba", created_at=0, comment="", source="api"
+            )
+        )
+
+
+@pytest.mark.parametrize(("needs", "config", "rule"), [pytest.param(*r[1:], id=r[0]) for r in UNCOMPILABLE])
+def test_starting_where_the_newest_versions_do_not_compile(
+    sqlite_url: str,
+    make_app: Callable[..., Flask],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    needs: str,
+    config: Any,
+    rule: str,
+) -> None:
+    """The newest version that compiles runs (a gap and two refused versions
+    skipped); the newest refused is logged once and reported; the boot never fails."""
+    first = make_app(sqlite_url, GRAVICORS_STORE_WATCH=False)
+    store_of(first).save(config_for("https://v2.example"), author="alice")
+    write_version(first, 4, config)
+    write_version(first, 5, config)
+    with caplog.at_level(logging.ERROR, logger="flask_gravicors"):
+        app = uncompilable_app(make_app, sqlite_url, tmp_path, needs, **FAST)
+        store = store_of(app)
+        assert (store.applied, store.refused[0] if store.refused else None) == (2, 5)
+        assert allowed(app, "https://v2.example")
+        wait_for(lambda: [(w.version, w.refused_version) for w in store.workers() if (w.host, w.pid) == ME] == [(2, 5)])
+        time.sleep(0.2)  # more polls: not refused nor logged again
+    (logged,) = messages(caplog, "refused version")
+    assert "refused version 5" in logged and "keeps running version 2" in logged and rule in logged
+    assert rule in (store.workers()[0].refused_error or "")
+    store_of(first).save(config_for("https://v6.example"), author="alice")
+    wait_for(lambda: allowed(app, "https://v6.example"))
+    assert store.applied == 6 and store.refused is None
+
+
+@pytest.mark.parametrize(
+    ("given", "runs"),
+    [(config_for("https://own.example"), "https://own.example"), (ROOT_API, None), (None, None)],
+    ids=["its own GRAVICORS passes: it runs", "its own GRAVICORS does not pass", "no GRAVICORS of its own"],
+)
+def test_starting_where_no_version_compiles(
+    sqlite_url: str, make_app: Callable[..., Flask], tmp_path: Path, given: Any, runs: str | None
+) -> None:
+    """No version passes this app's checks: its own GRAVICORS runs when it passes;
+    otherwise a serving process refuses to start (serving no config would drop
+    every API's plans) with the newest version's problems or its GRAVICORS's."""
+    first = make_app(sqlite_url, ROOT_API)  # saved where metrics are off
+    if runs is None:
+        with pytest.raises(ConfigError) as caught:
+            make_app(sqlite_url, given, **with_metrics(tmp_path))
+        assert caught.value.ids == {"gravicors.E092"}
+        return
+    app = make_app(sqlite_url, given, **with_metrics(tmp_path))
+    assert (store_of(app).applied, store_of(app).refused[0]) == (None, 1)  # type: ignore[index]
+    assert allowed(app, runs)
+    assert store_of(first).sql.latest_number() == 1  # nothing written
+
+
+def test_rolling_back_to_a_version_that_no_longer_compiles(
+    sqlite_url: str, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    first = make_app(sqlite_url, GRAVICORS_STORE_WATCH=False)
+    store_of(first).save(ROOT_API, author="alice")  # fine where metrics are off
+    store_of(first).save(CONFIG, author="alice")
+    app = make_app(sqlite_url, **with_metrics(tmp_path), **FAST)
+    with pytest.raises(ConfigError) as caught:
+        store_of(app).rollback(2, author="bob")
+    assert caught.value.ids == {"gravicors.E092"}
+    assert store_of(app).sql.latest_number() == 3 and allowed(app, ORIGIN)
+
+
+def test_reconfigure_with_a_config_too_deep_for_json(sqlite_url: str, make_app: Callable[..., Flask]) -> None:
+    app = make_app(sqlite_url, GRAVICORS_STORE_WATCH=False)
+    deep: Any = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ConfigError) as caught:
+        app.extensions["gravicors"].reconfigure({"apis": deep}, app=app)
+    assert caught.value.ids == {"gravicors.E006"}
+    assert store_of(app).sql.latest_number() == 1

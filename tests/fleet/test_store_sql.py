@@ -16,9 +16,9 @@ from sqlalchemy import Column, Integer, Table, insert, inspect, update
 
 from flask_gravicors import ConfigError
 from flask_gravicors.schema import load_config
-from flask_gravicors.store import StoreError, VersionConflict, VersionNotFound
+from flask_gravicors.store import MAX_VERSION, StoreError, VersionConflict, VersionNotFound
 from flask_gravicors.store import tables as schema
-from flask_gravicors.store.sql import SqlStore
+from flask_gravicors.store.sql import SqlStore, canonical
 
 from .conftest import CONFIG
 from .fleetapp import config_for
@@ -218,6 +218,64 @@ def test_an_invalid_config_writes_nothing(store_url: str) -> None:
     with pytest.raises(ConfigError, match="gravicors.E004"):
         store.save({"apis": {"a set is not JSON"}}, author="alice")
     assert store.latest_number() == 1
+
+
+def nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def looping() -> dict[str, Any]:
+    config: dict[str, Any] = {"apis": []}
+    config["apis"].append(config)
+    return config
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"apis": nested(100_000)}, {"apis": [{"name": "a", "context_path": "/a", "cors": nested(40)}]}, looping()],
+    ids=["100,000 levels", "40 levels", "holds itself"],
+)
+def test_a_config_too_deep_is_e006_before_it_is_dumped(sqlite_url: str, config: Any) -> None:
+    """The size bounds come before json.dumps, whose recursion a deep config would
+    exhaust (a RecursionError out of reconfigure, the console or the CLI)."""
+    store = new_store(sqlite_url)
+    with pytest.raises(ConfigError) as caught:
+        canonical(config)
+    assert caught.value.ids == {"gravicors.E006"}
+    with pytest.raises(ConfigError) as caught:
+        store.save(config, author="alice")
+    assert caught.value.ids == {"gravicors.E006"}
+    assert store.latest_number() is None
+
+
+@pytest.mark.parametrize("number", [0, -1, MAX_VERSION, MAX_VERSION + 1, 2**63, 10**30, -(2**63) - 1])
+def test_a_number_outside_the_versions_is_not_found(store_url: str, number: int) -> None:
+    """Never a driver's error (SQLite's OverflowError, PostgreSQL's "integer out of
+    range"): MAX_VERSION is the number column's bound."""
+    store = new_store(store_url)
+    store.seed(CONFIG)
+    with pytest.raises(VersionNotFound, match=f"version {number} not found"):
+        store.get(number)
+
+
+@pytest.mark.parametrize("limit", [1, MAX_VERSION, 2**63, 10**30])
+def test_a_history_limit_beyond_the_versions(store_url: str, limit: int) -> None:
+    store = new_store(store_url)
+    store.seed(CONFIG)
+    assert [v.number for v in store.history(limit=limit)] == [1]
+
+
+def test_before_skips_gaps(store_url: str) -> None:
+    store = new_store(store_url)
+    store.seed(CONFIG)
+    store.save(config_for("https://v2.example"), author="alice")
+    with store.engine.begin() as conn:  # a version written by hand, leaving a gap
+        conn.execute(insert(schema.versions).values(number=5, config="{}", author="dba", created_at=0, comment="", source="api"))
+    found = [getattr(store.before(n), "number", None) for n in (MAX_VERSION + 1, 5, 4, 2, 1, 0, -3)]
+    assert found == [5, 2, 2, 1, None, None, None]
 
 
 @pytest.mark.parametrize(
