@@ -159,7 +159,7 @@ def test_parse_period(period: str, multiples: int, item: type) -> None:
         ("storage", "redis://127.0.0.1:6379/0?password=", "'password' must be a password"),
         ("storage", "redis://127.0.0.1:6379/0?ssl_check_hostname", "name=value pairs"),
         ("storage", "redis://127.0.0.1:6379/0?ssl_check_hostname=maybe", "must be true or false"),
-        ("storage", "redis://127.0.0.1:6379/\udcff", "printable ASCII"),
+        ("storage", "redis://127.0.0.1:6379/\udcff", "a lone surrogate"),
         ("storage", "redis://h\u00e9:6379/0", "printable ASCII"),
         ("limit", 0, "gravicors.E003"),
         ("limit", "100", "gravicors.E003"),

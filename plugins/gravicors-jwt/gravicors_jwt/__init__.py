@@ -48,11 +48,12 @@ from urllib.parse import urlsplit
 
 import jwt
 from flask import Request
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, pre_load, validate, validates_schema
 
 from flask_gravicors import Failure, SecurityType, hookimpl
 from flask_gravicors.origins import is_loopback_host
 from flask_gravicors.security import query_param
+from flask_gravicors.strict import Flag, Int, Number, StringList, Text
 
 __version__ = "0.1.0"
 
@@ -124,16 +125,21 @@ def check_jwks_url(url: str) -> str | None:
 
 
 class JwtConfigSchema(Schema):
-    signature = fields.String(load_default="RSA_RS256")
-    public_key_resolver = fields.String(load_default=GIVEN_KEY, validate=validate.OneOf((GIVEN_KEY, JWKS_URL)))
-    resolver_parameter = fields.String(required=True, validate=validate.Length(min=1))
-    issuer = fields.String(load_default=None)
-    audience = fields.Raw(load_default=None)
-    leeway = fields.Integer(load_default=30, strict=True, validate=validate.Range(min=0, max=300))
-    propagate_auth_header = fields.Boolean(load_default=True)
-    user_claim = fields.String(load_default="sub")
-    jwks_timeout = fields.Float(load_default=2.0, allow_nan=False, validate=validate.Range(min=0, max=10, min_inclusive=False))
-    jwks_refresh = fields.Integer(load_default=300, strict=True, validate=validate.Range(min=10, max=86400))
+    """The plan's configuration (see the module). Types are strict
+    (:mod:`flask_gravicors.strict`): ``null``, ``"30"`` or ``true`` for ``leeway``
+    or a timeout, ``1`` for a flag, are refused (gravicors.E003)."""
+
+    signature = Text(load_default="RSA_RS256")
+    public_key_resolver = Text(load_default=GIVEN_KEY, validate=validate.OneOf((GIVEN_KEY, JWKS_URL)))
+    resolver_parameter = Text(required=True, validate=validate.Length(min=1), secret=True)
+    issuer = Text(load_default=None)
+    #: One audience or a list of them (a token must name one); PyJWT reads both alike.
+    audience = StringList(load_default=None, validate=validate.Length(min=1))
+    leeway = Int(load_default=30, validate=validate.Range(min=0, max=300))
+    propagate_auth_header = Flag(load_default=True)
+    user_claim = Text(load_default="sub")
+    jwks_timeout = Number(load_default=2.0, validate=validate.Range(min=0, max=10, min_inclusive=False))
+    jwks_refresh = Int(load_default=300, validate=validate.Range(min=10, max=86400))
 
     @pre_load
     def _gravitee_names(self, data: Any, **kwargs: Any) -> Any:
@@ -155,11 +161,6 @@ class JwtConfigSchema(Schema):
         parameter = data["resolver_parameter"]
         if "{#" in parameter:
             raise ValidationError("Gravitee Expression Language is not supported", "resolver_parameter")
-        audience = data["audience"]
-        if audience is not None and not (
-            isinstance(audience, str) or (isinstance(audience, list) and all(isinstance(a, str) for a in audience))
-        ):
-            raise ValidationError("a string or a list of strings", "audience")
         if data["public_key_resolver"] == JWKS_URL:
             if alg.startswith("HS"):
                 raise ValidationError("an HMAC secret cannot come from a JWKS URL: use GIVEN_KEY", "public_key_resolver")
@@ -339,15 +340,17 @@ class JwtSecurity(SecurityType):
             if name in ("signature", "publicKeyResolver", "resolverParameter", "propagateAuthHeader", "userClaim"):
                 out[name] = value
             elif name in ("connectTimeout", "requestTimeout"):
-                seconds = min(10.0, max(float(value) / 1000, out.get("jwksTimeout", 0.0)))
-                out["jwksTimeout"] = seconds
+                # Gravitee's are whole milliseconds; ours, seconds up to 10.
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                    raise ValueError(f"{name} must be a number of milliseconds above 0, not {type(value).__name__} {value!r:.40}")
+                out["jwksTimeout"] = max(min(value, 10_000) / 1000, out.get("jwksTimeout", 0.0))
             elif name == EXTRA_KEY:
                 continue
             elif name in ("extractClaims", "clientIdClaim"):
                 continue  # claims are always kept; the client id has no meaning without subscriptions
             elif name in ("useSystemProxy", "followRedirects"):
-                if value:
-                    problems.append(f"{name}: true")
+                if value is not None and value is not False:
+                    problems.append(f"{name}: {'true' if value is True else 'not false'}")
             elif name in ("tokenTypValidation", "confirmationMethodValidation"):
                 if _enabled(value):
                     problems.append(f"{name} enabled")
@@ -358,6 +361,8 @@ class JwtSecurity(SecurityType):
         if problems:
             raise ValueError(f"jwt plan configuration {sorted(problems)} has no translation")
         extra = configuration.get(EXTRA_KEY) or {}
+        if not isinstance(extra, Mapping):
+            raise ValueError(f"{EXTRA_KEY!r} must be an object")
         return {**out, **extra}
 
     @classmethod
