@@ -342,13 +342,16 @@ class RateLimitPolicy(Policy):
         problems = []
         if rate.get("dynamicLimit") or rate.get("key") or configuration.get("key"):
             problems.append("a custom key or dynamicLimit (Gravitee EL) has no translation")
-        named = rate.get("periodTimeUnit", "SECONDS")
+        # A missing (or null) unit and time are Gravitee's defaults: SECONDS, 1.
+        named = rate.get("periodTimeUnit")
+        named = "SECONDS" if named is None else named
         unit = GRAVITEE_UNITS.get(named.upper()) if isinstance(named, str) else None
         if unit is None:
             shown = repr(named[:40]) if isinstance(named, str) else f"a {type(named).__name__}"
             problems.append(f"periodTimeUnit {shown}: use SECONDS, MINUTES, HOURS or DAYS")
         # Gravitee's periodTime is a whole number (a long); ours has up to 6 digits.
-        multiples = rate.get("periodTime", 1)
+        multiples = rate.get("periodTime")
+        multiples = 1 if multiples is None else multiples
         if isinstance(multiples, bool) or not isinstance(multiples, int) or not 1 <= multiples <= 999_999:
             problems.append("periodTime: use a whole number from 1 to 999999")
         if problems:
