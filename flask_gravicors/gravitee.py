@@ -24,10 +24,15 @@ deployed by Gravitee and are left out.
 
 What cannot be translated raises one :class:`~flask_gravicors.ConfigError` listing
 all of it, at paths of the definition: a policy or security type that is not
-installed (or whose translation refuses the configuration), an Expression
-Language condition or selection rule (``gravicors.E017``), several context paths
-or a virtual host, a non-HTTP listener, ``best-match`` flow mode or
-``matchRequired``, message-API phases. The translated config is then validated
+installed (or whose translation refuses the configuration; a translation that
+fails otherwise is ``gravicors.E015``), an Expression Language condition or
+selection rule (``gravicors.E017``), several context paths or a virtual host, a
+non-HTTP listener, ``best-match`` flow mode or ``matchRequired``, message-API
+phases; and a piece of another type than Gravitee's model gives it
+(``gravicors.E003``: ``"methods": "POST"`` is refused, as Gravitee's JSON reader
+refuses it, not read as ``["POST"]``), or a definition over the config's size
+bounds (``gravicors.E006``, JSON strings such as ``securityDefinition`` included).
+Nothing else is raised, whatever the input. The translated config is then validated
 as ``init_app`` would (problems then at paths of the config, ``apis[0]...``).
 Backend and portal data (endpoints, analytics, members, pages, properties...)
 are not part of the model and are left out.
