@@ -199,7 +199,7 @@ def version_of(data: Mapping[str, Any]) -> str:
     if isinstance(data.get("api"), Mapping):
         return "v4-export"
     declared = data.get("definitionVersion") or data.get("gravitee") or ""
-    if isinstance(declared, str) and declared.upper().startswith(("V4", "4")) or "listeners" in data:
+    if (isinstance(declared, str) and declared.upper().startswith(("V4", "4"))) or "listeners" in data:
         return "v4"
     return "v2"
 
@@ -516,8 +516,11 @@ def _one_path(api: dict[str, Any], paths: list[tuple[str, Any]], where: str, pro
         api["context_path"] = distinct[0]
     elif len(distinct) > 1:
         problems.untranslatable(where, f"{len(distinct)} context paths {distinct}: an API here has one")
-    elif not any(at == where or at.startswith((f"{where}.", f"{where}[")) for at in problems.found):
-        # Nothing said about the paths yet (such as "expected a list"): none given.
+    elif not any(
+        (at == where or at.startswith((f"{where}.", f"{where}["))) and any(m.startswith("gravicors.E003") for m in messages)
+        for at, messages in problems.found.items()
+    ):
+        # No path of the wrong type (such as "expected a list") was named: none given.
         problems.untranslatable(where, "no context path")
 
 
