@@ -1,16 +1,18 @@
 """Strict marshmallow fields: every config value's type is decided here, once.
 
 A list is a JSON array (``list`` or ``tuple``), a string a ``str`` that is valid
-Unicode, a flag ``True`` or ``False``, a number an ``int`` that is no ``bool``,
-an object a mapping with string keys; anything else is ``gravicors.E003`` at its
-path. marshmallow's own fields read loosely (``1.0`` as true, a set as a list,
-bytes as a string), and a rule that judged one value while another ran would be a
-hole (issue 12): the schemas of :mod:`.schema` and :mod:`.flow_schema` use only
-these.
+Unicode, a flag ``True`` or ``False``, an integer an ``int`` that is no ``bool``, a
+number (:class:`Number`) also a finite ``float``, an object a mapping with string
+keys; anything else is ``gravicors.E003`` at its path. marshmallow's own fields
+read loosely (``1.0`` as true, a set as a list, bytes as a string), and a rule that
+judged one value while another ran would be a hole (issue 12): the schemas of
+:mod:`.schema` and :mod:`.flow_schema` use only these, and so do the shipped
+plugins' (a plugin's ``config_schema`` should too).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 from marshmallow import ValidationError, fields
@@ -19,8 +21,9 @@ from . import checks
 from .errors import problem
 
 
-def _wrong(expected: str, value: Any) -> ValidationError:
-    return ValidationError(problem("gravicors.E003", f"expected {expected}, got {checks.describe(value)}"))
+def _wrong(expected: str, value: Any, secret: bool = False) -> ValidationError:
+    shown = f"a {type(value).__name__}" if secret else checks.describe(value)
+    return ValidationError(problem("gravicors.E003", f"expected {expected}, got {shown}"))
 
 
 # Each strict field subclasses marshmallow's own (so what reads the schemas, such as
@@ -30,16 +33,22 @@ def _wrong(expected: str, value: Any) -> ValidationError:
 class Text(fields.String):
     """A JSON string: a ``str`` that encodes to UTF-8 (no lone surrogate such as
     ``"\\udcff"``, which JSON's ``\\u`` escapes can produce). Bytes are refused, not
-    decoded: no rule ever sees them."""
+    decoded: no rule ever sees them. With ``secret`` (a password, a key, a URL that
+    may hold one) a refusal names the value's type, never the value."""
+
+    def __init__(self, *, secret: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.secret = secret
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str):
-            raise _wrong("a string", value)
+            raise _wrong("a string", value, self.secret)
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as err:
+            shown = "the text" if self.secret else repr(value[:60])
             raise ValidationError(
-                problem("gravicors.E003", f"{value[:60]!r} is not valid Unicode text: a lone surrogate at index {err.start}")
+                problem("gravicors.E003", f"{shown} is not valid Unicode text: a lone surrogate at index {err.start}")
             ) from None
         return value
 
@@ -60,6 +69,22 @@ class Int(fields.Integer):
         if not isinstance(value, int) or isinstance(value, bool):
             raise _wrong("an integer", value)
         return value
+
+
+class Number(fields.Float):
+    """A JSON number, loaded as a ``float``: an ``int`` or a finite ``float``, never a
+    ``bool`` or a string (``"2"``); an integer too large for a float is refused."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise _wrong("a number", value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise _wrong("a number a float can hold", value) from None
+        if not math.isfinite(number):
+            raise _wrong("a finite number", value)
+        return number
 
 
 class List(fields.List):
@@ -144,4 +169,4 @@ def _at_keys(messages: Any) -> Any:
     return out
 
 
-__all__ = ["Text", "Flag", "Int", "List", "StringList", "Object"]
+__all__ = ["Text", "Flag", "Int", "Number", "List", "StringList", "Object"]

@@ -166,3 +166,71 @@ def test_gravitee_translation(gravitee: dict[str, Any], ours: dict[str, Any]) ->
     assert ApiKeySecurity.from_gravitee(ApiKeySecurity.to_gravitee(ours)) == ours
     with pytest.raises(ValueError, match="extractPayload"):
         ApiKeySecurity.from_gravitee({"extractPayload": True})
+
+
+# --- Strict types in the plugin's schemas (review finding 11), as the core's (flask_gravicors.strict) ---
+
+
+def loaded_plan(configuration: Any) -> dict[str, Any]:
+    """The plan's configuration as GraviCORS loads it (the installed plugins, no app)."""
+    from flask_gravicors import GraviCORS
+
+    plan = {"name": "Gold", "security": "api-key", "configuration": configuration}
+    return GraviCORS().load({"apis": [{"name": "orders", "context_path": "/orders", "plans": [plan]}]})["apis"][0]["plans"][0]
+
+
+# (id, api fields, path of the one E003); a secret key never appears in the message.
+STRICT_TYPES = [
+    ("a set of keys", {"plans": [{**GOLD, "configuration": {"keys": {"k1"}}}]}, "apis[0].plans[0].configuration.keys"),
+    ("one string for the keys", {"plans": [{**GOLD, "configuration": {"keys": "k1"}}]}, "apis[0].plans[0].configuration.keys"),
+    ("bytes for a key", {"plans": [{**GOLD, "configuration": {"keys": [b"s3cret"]}}]}, "apis[0].plans[0].configuration.keys[0]"),
+    ("1.0 for propagate_api_key", {"plans": [{**GOLD, "configuration": {"keys": ["k"], "propagate_api_key": 1.0}}]},
+     "apis[0].plans[0].configuration.propagate_api_key"),
+    ('"false" for propagate_api_key', {"plans": [{**GOLD, "configuration": {"keys": ["k"], "propagate_api_key": "false"}}]},
+     "apis[0].plans[0].configuration.propagate_api_key"),
+    ("1 for Gravitee's propagateApiKey", {"plans": [{**GOLD, "configuration": {"keys": ["k"], "propagateApiKey": 1}}]},
+     "apis[0].plans[0].configuration.propagate_api_key"),
+    ("bytes for the header", {"plans": [{**GOLD, "configuration": {"keys": ["k"], "header": b"X-Key"}}]},
+     "apis[0].plans[0].configuration.header"),
+    ("a number for the query parameter", {"plans": [{**GOLD, "configuration": {"keys": ["k"], "query_param": 5}}]},
+     "apis[0].plans[0].configuration.query_param"),
+    ("legacy policy: a set of keys", {"policies": [{"name": "api-key", "config": {"keys": {"k1"}}}]}, "apis[0].policies[0].config.keys"),
+    ("legacy policy: bytes for a key", {"policies": [{"name": "api-key", "config": {"keys": [b"s3cret"]}}]},
+     "apis[0].policies[0].config.keys[0]"),
+]
+
+
+@pytest.mark.parametrize(("api", "path"), [pytest.param(*r[1:], id=r[0]) for r in STRICT_TYPES])
+def test_config_types_are_strict(api: dict[str, Any], path: str) -> None:
+    from flask_gravicors import GraviCORS
+
+    with pytest.raises(ConfigError) as caught:
+        GraviCORS().load({"apis": [{"name": "orders", "context_path": "/orders", **api}]})
+    assert [(p.path, p.id) for p in caught.value.problems] == [(path, "gravicors.E003")]
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("configuration", "propagate"),
+    [({"keys": ["k"]}, False), ({"keys": ["k"], "propagateApiKey": True}, True), ({"keys": ("k",), "propagate_api_key": True}, True)],
+)
+def test_gravitee_spelling_and_tuples_still_load(configuration: dict[str, Any], propagate: bool) -> None:
+    assert loaded_plan(configuration)["configuration"]["propagate_api_key"] is propagate
+
+
+@pytest.mark.parametrize(
+    ("gravitee", "error"),
+    [
+        ({"enableCustomApiKeyHeader": "false", "apiKeyHeader": "X-Key"}, "enableCustomApiKeyHeader"),
+        ({"enableCustomApiKeyHeader": 1, "apiKeyHeader": "X-Key"}, "enableCustomApiKeyHeader"),
+    ],
+)
+def test_gravitee_translation_checks_types(gravitee: dict[str, Any], error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        ApiKeySecurity.from_gravitee(gravitee)
+
+
+def test_gravitee_flags_go_to_the_schema_as_written() -> None:
+    # Not bool()-ed: "false" would have become true. The schema refuses it.
+    assert ApiKeySecurity.from_gravitee({"propagateApiKey": "false"}) == {"propagate_api_key": "false"}
+    assert ApiKeySecurity.from_gravitee({"propagateApiKey": None}) == {"propagate_api_key": False}

@@ -150,3 +150,49 @@ def test_import_needs_no_app(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["apis"][0]["context_path"] == "/orders"
+
+
+# --- Malformed definitions: problems on stderr, exit status 1, never a traceback (review finding 5) ---
+
+V4 = '{"definitionVersion": "V4", "name": "x", "listeners": [{"type": "http", "paths": [{"path": "/x"}]}], %s}'
+
+# (id, file content, a line stderr must hold)
+MALFORMED_FILES = [
+    ("v2 virtual_hosts a number", '{"name": "x", "proxy": {"virtual_hosts": 5}}', "proxy.virtual_hosts: gravicors.E003"),
+    ("v2 paths a list", '{"name": "x", "proxy": {"context_path": "/x"}, "paths": ["a"]}', "paths: gravicors.E003"),
+    ("methods one string", V4 % '"flows": [{"selectors": [{"type": "http", "path": "/", "methods": "POST"}]}]',
+     "flows[0].selectors[0].methods: gravicors.E003"),
+    ("JWT connectTimeout null", V4 % '"plans": [{"name": "j", "security": {"type": "JWT", "configuration": {"connectTimeout": null}}}]',
+     "plans[0].security: gravicors.E080"),
+    ("securityDefinition nested 30 000 levels",
+     '{"name": "x", "proxy": {"context_path": "/x"}, "plans": [{"name": "p", "security": "KEY_LESS", "securityDefinition": "%s"}]}'
+     % ("[" * 30_000 + "]" * 30_000), "plans[0].securityDefinition: gravicors.E006"),
+    ("a file nested 100 000 levels", '{"name": "x", "flows": %s}' % ("[" * 100_000 + "]" * 100_000), "gravicors.E006"),
+    ("a JSON list", "[1, 2]", "gravicors.E004"),
+]
+
+
+@pytest.mark.parametrize(("content", "line"), [pytest.param(*r[1:], id=r[0]) for r in MALFORMED_FILES])
+def test_import_of_a_malformed_definition(tmp_path: Path, content: str, line: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    result = invoke("import", str(path))
+    # SystemExit: the command chose its status; another exception would be one it did not catch.
+    assert isinstance(result.exception, SystemExit), result.exc_info
+    assert (result.exit_code, result.stdout) == (EXIT_INVALID, "")
+    assert f"{path}:" in result.stderr and line in result.stderr
+
+
+def test_import_of_malformed_definitions_prints_no_traceback(tmp_path: Path) -> None:
+    """The real command: every file's problems on stderr, status 1, no traceback."""
+    names = []
+    for i, (_, content, _) in enumerate(MALFORMED_FILES):
+        (tmp_path / f"bad{i}.json").write_text(content)
+        names.append(f"bad{i}.json")
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "gravicors", "import", *names], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout) == (EXIT_INVALID, "")
+    assert "Traceback" not in done.stderr
+    for name, (_, _, line) in zip(names, MALFORMED_FILES, strict=True):
+        assert f"{name}:" in done.stderr and line in done.stderr

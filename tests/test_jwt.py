@@ -401,3 +401,92 @@ def test_gravitee_translation() -> None:
         JwtSecurity.from_gravitee({**gravitee, "followRedirects": True})
     with pytest.raises(ValueError, match="tokenTypValidation"):
         JwtSecurity.from_gravitee({**gravitee, "tokenTypValidation": {"enabled": True}})
+
+
+# --- Strict types in the plugin's schema (review finding 11), as the core's (flask_gravicors.strict) ---
+
+
+def load_jwt_plan(configuration: dict[str, Any]) -> dict[str, Any]:
+    """The plan's configuration as GraviCORS loads it (the installed plugins, no app)."""
+    from flask_gravicors import GraviCORS
+
+    plan = {"name": "j", "security": "jwt", "configuration": configuration}
+    api = {"name": "orders", "context_path": "/orders", "plans": [plan]}
+    return GraviCORS().load({"apis": [api]})["apis"][0]["plans"][0]["configuration"]  # type: ignore[no-any-return]
+
+
+# (id, configuration, field of the one E003); Gravitee's camelCase names report under ours.
+STRICT_TYPES = [
+    ("leeway null", {**HS, "leeway": None}, "leeway"),
+    ("leeway a string", {**HS, "leeway": "30"}, "leeway"),
+    ("leeway true", {**HS, "leeway": True}, "leeway"),
+    ("leeway a float", {**HS, "leeway": 1.5}, "leeway"),
+    ("jwks_timeout null", {**HS, "jwks_timeout": None}, "jwks_timeout"),
+    ("jwks_timeout a string", {**HS, "jwks_timeout": "2"}, "jwks_timeout"),
+    ("jwks_timeout true", {**HS, "jwks_timeout": True}, "jwks_timeout"),
+    ("jwks_timeout NaN", {**HS, "jwks_timeout": float("nan")}, "jwks_timeout"),
+    ("jwks_timeout an integer no float holds", {**HS, "jwks_timeout": 10**400}, "jwks_timeout"),
+    ("jwksTimeout a string", {**HS, "jwksTimeout": "2"}, "jwks_timeout"),
+    ("jwks_refresh true", {**HS, "jwks_refresh": True}, "jwks_refresh"),
+    ("jwksRefresh a float", {**HS, "jwksRefresh": 300.0}, "jwks_refresh"),
+    ("propagateAuthHeader 1", {**HS, "propagateAuthHeader": 1}, "propagate_auth_header"),
+    ('propagateAuthHeader "false"', {**HS, "propagateAuthHeader": "false"}, "propagate_auth_header"),
+    ("userClaim null", {**HS, "userClaim": None}, "user_claim"),
+    ("signature a number", {**HS, "signature": 256}, "signature"),
+    ("issuer a list", {**HS, "issuer": ["https://idp.example.com"]}, "issuer"),
+    ("audience a number", {**HS, "audience": 5}, "audience"),
+    ("audience a set", {**HS, "audience": {"orders"}}, "audience"),
+    ("audience an empty list", {**HS, "audience": []}, "audience"),
+    ("an audience a number", {**HS, "audience": ["orders", 5]}, "audience[1]"),
+    # The secret never appears in the message.
+    ("resolverParameter bytes", {**HS, "resolverParameter": b"s3cret" * 8}, "resolver_parameter"),
+    ("resolverParameter a lone surrogate", {**HS, "resolverParameter": "s3cret\udcff" * 8}, "resolver_parameter"),
+]
+
+
+@pytest.mark.parametrize(("configuration", "field"), [pytest.param(*r[1:], id=r[0]) for r in STRICT_TYPES])
+def test_config_types_are_strict(configuration: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_jwt_plan(configuration)
+    assert [(p.path, p.id) for p in caught.value.problems] == [(f"apis[0].plans[0].configuration.{field}", "gravicors.E003")]
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("configuration", "field", "loaded"),
+    [
+        ({**HS, "jwksTimeout": 3}, "jwks_timeout", 3.0),
+        ({**HS, "jwks_timeout": 0.5}, "jwks_timeout", 0.5),
+        ({**HS, "leeway": 0}, "leeway", 0),
+        ({**HS, "issuer": None}, "issuer", None),
+        ({**HS, "audience": "orders"}, "audience", ["orders"]),  # PyJWT reads one audience and a list of one alike
+        ({**HS, "audience": ("x", "orders")}, "audience", ["x", "orders"]),
+        ({**HS, "propagateAuthHeader": False}, "propagate_auth_header", False),
+    ],
+)
+def test_config_types_that_load(configuration: dict[str, Any], field: str, loaded: Any) -> None:
+    assert load_jwt_plan(configuration)[field] == loaded
+
+
+@pytest.mark.parametrize(
+    ("gravitee", "error"),
+    [
+        ({"connectTimeout": None}, "connectTimeout"),
+        ({"connectTimeout": "1000"}, "connectTimeout"),
+        ({"requestTimeout": True}, "requestTimeout"),
+        ({"requestTimeout": 0}, "requestTimeout"),
+        ({"requestTimeout": -1}, "requestTimeout"),
+        ({"connectTimeout": float("nan")}, "connectTimeout"),
+        ({"followRedirects": "false"}, "followRedirects"),
+        ({"useSystemProxy": 0}, "useSystemProxy"),
+        ({"gravicors": [1]}, "gravicors"),
+    ],
+)
+def test_gravitee_translation_checks_types(gravitee: dict[str, Any], error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        JwtSecurity.from_gravitee({**HS, **gravitee})
+
+
+def test_gravitee_timeouts_are_capped_at_ten_seconds() -> None:
+    assert JwtSecurity.from_gravitee({**HS, "connectTimeout": 10**30, "requestTimeout": 500})["jwksTimeout"] == 10.0
+    assert JwtSecurity.from_gravitee({**HS, "connectTimeout": 1500})["jwksTimeout"] == 1.5

@@ -175,7 +175,7 @@ def test_parse_period(period: str, multiples: int, item: type) -> None:
         ("storage", "redis://127.0.0.1:6379/0?password=", "'password' must be a password"),
         ("storage", "redis://127.0.0.1:6379/0?ssl_check_hostname", "name=value pairs"),
         ("storage", "redis://127.0.0.1:6379/0?ssl_check_hostname=maybe", "must be true or false"),
-        ("storage", "redis://127.0.0.1:6379/\udcff", "printable ASCII"),
+        ("storage", "redis://127.0.0.1:6379/\udcff", "a lone surrogate"),
         ("storage", "redis://h\u00e9:6379/0", "printable ASCII"),
         ("limit", 0, "gravicors.E003"),
         ("limit", "100", "gravicors.E003"),
@@ -519,3 +519,54 @@ def test_silent_storage_is_bounded_by_the_timeout(
     assert result == [200 if on_storage_error == "allow" else 503]
     # It came back because the read timed out, not for another reason.
     assert [m for m in (r.getMessage() for r in rl_warnings(caplog)) if "Timeout reading" in m]
+
+
+# -- strict types in the schema (review finding 11), as the core's (flask_gravicors.strict) --
+
+# (id, config, field of the one E003); the storage URL's password never appears in the message.
+STRICT_TYPES = [
+    ('"false" for add_headers', {"limit": 5, "add_headers": "false"}, "add_headers"),
+    ("1 for add_headers", {"limit": 5, "add_headers": 1}, "add_headers"),
+    ("bytes for period", {"limit": 5, "period": b"1m"}, "period"),
+    ("true for limit", {"limit": True}, "limit"),
+    ("true for timeout", {"limit": 5, "timeout": True}, "timeout"),
+    ("a string for timeout", {"limit": 5, "timeout": "0.5"}, "timeout"),
+    ("null for timeout", {"limit": 5, "timeout": None}, "timeout"),
+    ("NaN for timeout", {"limit": 5, "timeout": float("nan")}, "timeout"),
+    ("bytes for key", {"limit": 5, "key": b"ip"}, "key"),
+    ("null for on_storage_error", {"limit": 5, "on_storage_error": None}, "on_storage_error"),
+    ("bytes for storage", {"limit": 5, "storage": b"redis://:s3cret@127.0.0.1:6379/0"}, "storage"),
+]
+
+
+@pytest.mark.parametrize(("config", "field"), [pytest.param(*r[1:], id=r[0]) for r in STRICT_TYPES])
+def test_config_types_are_strict(config: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        GraviCORS().load({"apis": [api(config)]})
+    assert [(p.path, p.id) for p in caught.value.problems] == [(f"apis[0].flows[0].request[0].configuration.{field}", "gravicors.E003")]
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "rate",
+    [{"limit": 1, "periodTime": "1"}, {"limit": 1, "periodTime": [1]}, {"limit": 1, "periodTime": True}, {"limit": 1, "periodTime": 0},
+     {"limit": 1, "periodTime": 10**7}, {"limit": 1, "periodTimeUnit": 5}, {"limit": 1, "periodTimeUnit": ["SECONDS"]}],
+)
+def test_gravitee_translation_checks_types(rate: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="periodTime"):
+        RateLimitPolicy.from_gravitee({"rate": rate})
+
+
+def test_gravitee_add_headers_go_to_the_schema_as_written() -> None:
+    # Not bool()-ed: "false" would have become true. The schema refuses it.
+    translated = RateLimitPolicy.from_gravitee({"rate": {"limit": 1}, "addHeaders": "false"})
+    assert translated["add_headers"] == "false"
+    with pytest.raises(ConfigError) as caught:
+        GraviCORS().load({"apis": [api(translated)]})
+    assert [p.path for p in caught.value.problems] == ["apis[0].flows[0].request[0].configuration.add_headers"]
+    assert RateLimitPolicy.from_gravitee({"rate": {"limit": 1}, "addHeaders": None})["add_headers"] is False
+
+
+def test_gravitee_nulls_are_gravitee_defaults() -> None:
+    translated = RateLimitPolicy.from_gravitee({"rate": {"limit": 1, "periodTime": None, "periodTimeUnit": None}})
+    assert translated["period"] == "1s"

@@ -1,15 +1,16 @@
 """A policy plugin: adds a configured header to the responses its flow step runs on."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema
 
 from flask_gravicors import Policy, hookimpl
+from flask_gravicors.strict import Text
 
 
 class AddHeaderConfig(Schema):
     #: The header's value.
-    value = fields.String(required=True)
+    value = Text(required=True)
     #: The header's name.
-    header = fields.String(load_default="X-Added")
+    header = Text(load_default="X-Added")
 
 
 class AddHeader(Policy):

@@ -30,10 +30,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from flask import Request
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, pre_load, validate
 
 from flask_gravicors import Failure, Policy, SecurityType, hookimpl
 from flask_gravicors.security import query_param
+from flask_gravicors.strict import Flag, List, Text
 
 __version__ = "0.1.0"
 
@@ -47,20 +48,22 @@ _HEADER = validate.Regexp(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$", error="not a header
 
 
 class ApiKeyPlanSchema(Schema):
-    """An api-key plan's ``configuration``."""
+    """An api-key plan's ``configuration``. Types are strict
+    (:mod:`flask_gravicors.strict`): a set of keys, or ``1.0`` or ``"false"`` for the
+    flag, is refused (gravicors.E003)."""
 
     #: Gravitee's names of these fields (the docs' config reference reads it).
     CAMEL = {"propagateApiKey": "propagate_api_key"}
 
     #: The accepted keys; empty: every key is refused (Gravitee keeps keys in subscriptions, so a plan imported
     #: without ``--keys`` has none).
-    keys = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    keys = List(Text(validate=validate.Length(min=1), secret=True), load_default=list)
     #: The request header holding the key (compared case-insensitively, as header names are).
-    header = fields.String(load_default=DEFAULT_HEADER, validate=_HEADER)
+    header = Text(load_default=DEFAULT_HEADER, validate=_HEADER)
     #: The query parameter holding the key when the header is absent.
-    query_param = fields.String(load_default=DEFAULT_QUERY_PARAM, validate=validate.Length(min=1))
+    query_param = Text(load_default=DEFAULT_QUERY_PARAM, validate=validate.Length(min=1))
     #: Keep the key header for the view; ``false`` removes it, as Gravitee removes it before the backend.
-    propagate_api_key = fields.Boolean(load_default=False)
+    propagate_api_key = Flag(load_default=False)
 
     @pre_load
     def _gravitee_names(self, data: Any, **kwargs: Any) -> Any:
@@ -74,11 +77,11 @@ class ApiKeyConfigSchema(Schema):
     """The legacy policy's configuration: at least one key."""
 
     #: The accepted keys (at least one).
-    keys = fields.List(fields.String(validate=validate.Length(min=1)), required=True, validate=validate.Length(min=1))
+    keys = List(Text(validate=validate.Length(min=1), secret=True), required=True, validate=validate.Length(min=1))
     #: The request header holding the key.
-    header = fields.String(load_default=DEFAULT_HEADER, validate=_HEADER)
+    header = Text(load_default=DEFAULT_HEADER, validate=_HEADER)
     #: The query parameter holding the key when the header is absent.
-    query_param = fields.String(load_default=DEFAULT_QUERY_PARAM, validate=validate.Length(min=1))
+    query_param = Text(load_default=DEFAULT_QUERY_PARAM, validate=validate.Length(min=1))
 
 
 class _Keys:
@@ -136,11 +139,17 @@ class ApiKeySecurity(SecurityType):
     def from_gravitee(cls, configuration: Mapping[str, Any]) -> dict[str, Any]:
         # Gravitee's plan configuration holds no keys (subscriptions do): they come
         # from load_definition(keys=...). Its custom-header switch maps to header.
-        out: dict[str, Any] = {"propagate_api_key": bool(configuration.get("propagateApiKey", False))}
+        # Values go through as written, for the schema to judge (a null flag is
+        # false, as for Gravitee's primitive boolean).
         unknown = set(configuration) - {"propagateApiKey", "enableCustomApiKeyHeader", "apiKeyHeader"}
         if unknown:
             raise ValueError(f"api-key plan configuration {sorted(unknown)} has no translation")
-        if configuration.get("enableCustomApiKeyHeader") and configuration.get("apiKeyHeader"):
+        propagate = configuration.get("propagateApiKey")
+        out: dict[str, Any] = {"propagate_api_key": False if propagate is None else propagate}
+        custom = configuration.get("enableCustomApiKeyHeader")
+        if custom is not None and not isinstance(custom, bool):
+            raise ValueError("enableCustomApiKeyHeader must be true or false")
+        if custom and configuration.get("apiKeyHeader"):
             out["header"] = configuration["apiKeyHeader"]
         return out
 

@@ -48,11 +48,12 @@ from urllib.parse import urlsplit
 
 import jwt
 from flask import Request
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, pre_load, validate, validates_schema
 
 from flask_gravicors import Failure, SecurityType, hookimpl
 from flask_gravicors.origins import is_loopback_host
 from flask_gravicors.security import query_param
+from flask_gravicors.strict import Flag, Int, Number, StringList, Text
 
 __version__ = "0.1.0"
 
@@ -124,36 +125,38 @@ def check_jwks_url(url: str) -> str | None:
 
 
 class JwtConfigSchema(Schema):
-    """A JWT plan's ``configuration``; Gravitee's camelCase names load too."""
+    """A JWT plan's ``configuration``; Gravitee's camelCase names load too. Types are
+    strict (:mod:`flask_gravicors.strict`): ``null``, ``"30"`` or ``true`` for
+    ``leeway`` or a timeout, ``1`` for a flag, are refused (gravicors.E003)."""
 
     #: Gravitee's names of these fields (the docs' config reference reads it).
     CAMEL = CAMEL
 
     #: The algorithm every token must be signed with, pinned (the token's ``alg`` never chooses it):
     #: ``HMAC_HS256/384/512``, ``RSA_RS256/384/512`` or ``ES256/384/512`` (JWA names such as ``HS384`` load too).
-    signature = fields.String(load_default="RSA_RS256")
+    signature = Text(load_default="RSA_RS256")
     #: Where the key comes from: ``GIVEN_KEY`` (``resolverParameter`` holds it) or ``JWKS_URL``
     #: (``resolverParameter`` is the URL of a JWKS document; not for HMAC signatures).
-    public_key_resolver = fields.String(load_default=GIVEN_KEY, validate=validate.OneOf((GIVEN_KEY, JWKS_URL)))
+    public_key_resolver = Text(load_default=GIVEN_KEY, validate=validate.OneOf((GIVEN_KEY, JWKS_URL)))
     #: The PEM public key, or the HMAC secret (at least 32, 48 or 64 bytes for HS256, HS384, HS512), or the JWKS
     #: URL (``https://``; ``http://`` only on a loopback host). Gravitee's Expression Language is refused.
-    resolver_parameter = fields.String(required=True, validate=validate.Length(min=1))
+    resolver_parameter = Text(required=True, validate=validate.Length(min=1), secret=True)
     #: The ``iss`` claim a token must carry; none: not checked.
-    issuer = fields.String(load_default=None)
+    issuer = Text(load_default=None)
     #: The audience a token's ``aud`` must name: a string or a list of strings (one is enough); none: not checked.
-    audience = fields.Raw(load_default=None)
+    audience = StringList(load_default=None, validate=validate.Length(min=1))
     #: Seconds of clock skew allowed when ``exp`` and ``nbf`` are checked (they always are, when present).
-    leeway = fields.Integer(load_default=30, strict=True, validate=validate.Range(min=0, max=300))
+    leeway = Int(load_default=30, validate=validate.Range(min=0, max=300))
     #: Keep the ``Authorization`` header for the view; ``false`` removes it, as Gravitee removes it before the backend.
-    propagate_auth_header = fields.Boolean(load_default=True)
+    propagate_auth_header = Flag(load_default=True)
     #: The claim naming the user, put in ``request.environ["gravicors_jwt.user"]`` (all claims are in
     #: ``request.environ["gravicors_jwt.claims"]``).
-    user_claim = fields.String(load_default="sub")
+    user_claim = Text(load_default="sub")
     #: Seconds each socket operation of a JWKS fetch (connect, each read) may wait.
-    jwks_timeout = fields.Float(load_default=2.0, allow_nan=False, validate=validate.Range(min=0, max=10, min_inclusive=False))
+    jwks_timeout = Number(load_default=2.0, validate=validate.Range(min=0, max=10, min_inclusive=False))
     #: Seconds the fetched keys are used before the JWKS is fetched again (a token with an unknown ``kid`` fetches
     #: it at most once per 30 s).
-    jwks_refresh = fields.Integer(load_default=300, strict=True, validate=validate.Range(min=10, max=86400))
+    jwks_refresh = Int(load_default=300, validate=validate.Range(min=10, max=86400))
 
     @pre_load
     def _gravitee_names(self, data: Any, **kwargs: Any) -> Any:
@@ -175,11 +178,6 @@ class JwtConfigSchema(Schema):
         parameter = data["resolver_parameter"]
         if "{#" in parameter:
             raise ValidationError("Gravitee Expression Language is not supported", "resolver_parameter")
-        audience = data["audience"]
-        if audience is not None and not (
-            isinstance(audience, str) or (isinstance(audience, list) and all(isinstance(a, str) for a in audience))
-        ):
-            raise ValidationError("a string or a list of strings", "audience")
         if data["public_key_resolver"] == JWKS_URL:
             if alg.startswith("HS"):
                 raise ValidationError("an HMAC secret cannot come from a JWKS URL: use GIVEN_KEY", "public_key_resolver")
@@ -359,15 +357,17 @@ class JwtSecurity(SecurityType):
             if name in ("signature", "publicKeyResolver", "resolverParameter", "propagateAuthHeader", "userClaim"):
                 out[name] = value
             elif name in ("connectTimeout", "requestTimeout"):
-                seconds = min(10.0, max(float(value) / 1000, out.get("jwksTimeout", 0.0)))
-                out["jwksTimeout"] = seconds
+                # Gravitee's are whole milliseconds; ours, seconds up to 10.
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                    raise ValueError(f"{name} must be a number of milliseconds above 0, not {type(value).__name__} {value!r:.40}")
+                out["jwksTimeout"] = max(min(value, 10_000) / 1000, out.get("jwksTimeout", 0.0))
             elif name == EXTRA_KEY:
                 continue
             elif name in ("extractClaims", "clientIdClaim"):
                 continue  # claims are always kept; the client id has no meaning without subscriptions
             elif name in ("useSystemProxy", "followRedirects"):
-                if value:
-                    problems.append(f"{name}: true")
+                if value is not None and value is not False:
+                    problems.append(f"{name}: {'true' if value is True else 'not false'}")
             elif name in ("tokenTypValidation", "confirmationMethodValidation"):
                 if _enabled(value):
                     problems.append(f"{name} enabled")
@@ -378,6 +378,8 @@ class JwtSecurity(SecurityType):
         if problems:
             raise ValueError(f"jwt plan configuration {sorted(problems)} has no translation")
         extra = configuration.get(EXTRA_KEY) or {}
+        if not isinstance(extra, Mapping):
+            raise ValueError(f"{EXTRA_KEY!r} must be an object")
         return {**out, **extra}
 
     @classmethod

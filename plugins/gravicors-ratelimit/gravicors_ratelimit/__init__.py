@@ -46,9 +46,10 @@ from flask import Request, Response
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, validate
 
 from flask_gravicors import Failure, Policy, hookimpl
+from flask_gravicors.strict import Flag, Int, Number, Text
 
 __version__ = "0.1.0"
 
@@ -207,31 +208,29 @@ def _validate_storage(value: str) -> None:
 
 class RateLimitConfigSchema(Schema):
     """``{"limit": 100, "period": "1m", "key": "ip", "storage": "memory://",
-    "on_storage_error": "allow", "timeout": 0.5}``"""
+    "on_storage_error": "allow", "timeout": 0.5}``. Types are strict
+    (:mod:`flask_gravicors.strict`): ``"false"`` for ``add_headers`` or bytes for
+    ``period`` are refused (gravicors.E003)."""
 
     #: Requests allowed per window per key.
-    limit = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=10**9))
+    limit = Int(required=True, validate=validate.Range(min=1, max=10**9))
     #: Window length ``<count><unit>``, unit ``s``, ``m``, ``h`` or ``d`` (``"30s"``, ``"1h"``; ``"1 minute"`` also loads).
-    period = fields.String(load_default="1m", validate=_validate_period)
+    period = Text(load_default="1m", validate=_validate_period)
     #: Who is counted: ``ip`` (``request.remote_addr``; put werkzeug's ``ProxyFix`` in front behind a proxy),
     #: ``api-key`` (``X-Gravitee-Api-Key`` or ``?api-key=``) or ``header:<name>``; requests without the key or
     #: header are counted by address; key values are stored hashed.
-    key = fields.String(load_default="ip", validate=_validate_key)
+    key = Text(load_default="ip", validate=_validate_key)
     #: ``memory://`` (each process counts alone) or ``redis://[:password@]host:port/db`` (``rediss://`` for
     #: TLS), shared by every worker and host.
-    storage = fields.String(load_default="memory://", validate=_validate_storage)
+    storage = Text(load_default="memory://", validate=_validate_storage, secret=True)
     #: When the storage cannot be reached: ``allow`` lets requests through uncounted, ``deny`` answers 503
     #: with JSON; never a 500.
-    on_storage_error = fields.String(load_default="allow", validate=validate.OneOf(("allow", "deny")))
+    on_storage_error = Text(load_default="allow", validate=validate.OneOf(("allow", "deny")))
     #: Seconds for each Redis connect and read, with no retry.
-    timeout = fields.Float(
-        load_default=DEFAULT_TIMEOUT,
-        allow_nan=False,
-        validate=validate.Range(min=0, max=MAX_TIMEOUT, min_inclusive=False),
-    )
+    timeout = Number(load_default=DEFAULT_TIMEOUT, validate=validate.Range(min=0, max=MAX_TIMEOUT, min_inclusive=False))
     #: Send ``X-Rate-Limit-Limit``, ``X-Rate-Limit-Remaining`` and ``X-Rate-Limit-Reset`` on the responses of
     #: the requests the step counts (Gravitee's ``addHeaders``).
-    add_headers = fields.Boolean(load_default=True)
+    add_headers = Flag(load_default=True)
 
 
 #: Gravitee's periodTimeUnit (java.util.concurrent.TimeUnit names) -> our period unit.
@@ -344,15 +343,27 @@ class RateLimitPolicy(Policy):
         problems = []
         if rate.get("dynamicLimit") or rate.get("key") or configuration.get("key"):
             problems.append("a custom key or dynamicLimit (Gravitee EL) has no translation")
-        unit = GRAVITEE_UNITS.get(str(rate.get("periodTimeUnit", "SECONDS")).upper())
+        # A missing (or null) unit and time are Gravitee's defaults: SECONDS, 1.
+        named = rate.get("periodTimeUnit")
+        named = "SECONDS" if named is None else named
+        unit = GRAVITEE_UNITS.get(named.upper()) if isinstance(named, str) else None
         if unit is None:
-            problems.append(f"periodTimeUnit {rate.get('periodTimeUnit')!r}: use SECONDS, MINUTES, HOURS or DAYS")
+            shown = repr(named[:40]) if isinstance(named, str) else f"a {type(named).__name__}"
+            problems.append(f"periodTimeUnit {shown}: use SECONDS, MINUTES, HOURS or DAYS")
+        # Gravitee's periodTime is a whole number (a long); ours has up to 6 digits.
+        multiples = rate.get("periodTime")
+        multiples = 1 if multiples is None else multiples
+        if isinstance(multiples, bool) or not isinstance(multiples, int) or not 1 <= multiples <= 999_999:
+            problems.append("periodTime: use a whole number from 1 to 999999")
         if problems:
             raise ValueError("; ".join(problems))
+        # Values go through as written, for the schema to judge (a null addHeaders
+        # is false, as for Gravitee's primitive boolean).
+        add_headers = configuration.get("addHeaders")
         out = {
             "limit": rate.get("limit"),
-            "period": f"{rate.get('periodTime', 1)}{unit}",
-            "add_headers": bool(configuration.get("addHeaders", False)),
+            "period": f"{multiples}{unit}",
+            "add_headers": False if add_headers is None else add_headers,
         }
         extra = configuration.get(EXTRA_KEY) or {}
         if not isinstance(extra, Mapping):
