@@ -62,6 +62,18 @@ if TYPE_CHECKING:
 #: Our settings with no Gravitee field, kept under this key of the object they belong to.
 EXTRA_KEY = "gravicors"
 
+
+def with_extra(translated: Mapping[str, Any], configuration: Mapping[str, Any]) -> dict[str, Any]:
+    """A plugin's ``from_gravitee`` result with the settings a dumped configuration
+    kept under :data:`EXTRA_KEY` (ours, with no Gravitee field) laid over it; a
+    ``ValueError`` when that is no object (reported as the plugin's translation
+    problem)."""
+    extra = configuration.get(EXTRA_KEY) or {}
+    if not isinstance(extra, Mapping):
+        raise ValueError(f"{EXTRA_KEY!r} must be an object")
+    return {**translated, **extra}
+
+
 #: Our security type names -> Gravitee's export enum.
 SECURITY_EXPORT_NAMES = {"keyless": "KEY_LESS", "api-key": "API_KEY", "jwt": "JWT"}
 

@@ -51,6 +51,7 @@ from flask import Request
 from marshmallow import Schema, ValidationError, pre_load, validate, validates_schema
 
 from flask_gravicors import Failure, SecurityType, hookimpl
+from flask_gravicors.gravitee import EXTRA_KEY, with_extra
 from flask_gravicors.origins import is_loopback_host
 from flask_gravicors.security import query_param
 from flask_gravicors.strict import Flag, Int, Number, StringList, Text
@@ -93,8 +94,6 @@ CAMEL = {
     "jwksRefresh": "jwks_refresh",
 }
 
-#: Our settings Gravitee has no field for, kept under this key of a dumped configuration.
-EXTRA_KEY = "gravicors"
 
 MAX_JWKS_BYTES = 1 << 20
 UNKNOWN_KID_REFETCH = 30.0
@@ -377,10 +376,7 @@ class JwtSecurity(SecurityType):
             problems.append("publicKeyResolver GATEWAY_KEYS")
         if problems:
             raise ValueError(f"jwt plan configuration {sorted(problems)} has no translation")
-        extra = configuration.get(EXTRA_KEY) or {}
-        if not isinstance(extra, Mapping):
-            raise ValueError(f"{EXTRA_KEY!r} must be an object")
-        return {**out, **extra}
+        return with_extra(out, configuration)
 
     @classmethod
     def to_gravitee(cls, config: Mapping[str, Any]) -> dict[str, Any]:

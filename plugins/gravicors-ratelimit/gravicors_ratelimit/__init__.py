@@ -49,6 +49,7 @@ from limits.strategies import FixedWindowRateLimiter
 from marshmallow import Schema, ValidationError, validate
 
 from flask_gravicors import Failure, Policy, hookimpl
+from flask_gravicors.gravitee import EXTRA_KEY, with_extra
 from flask_gravicors.strict import Flag, Int, Number, Text
 
 __version__ = "0.1.0"
@@ -235,8 +236,6 @@ class RateLimitConfigSchema(Schema):
 
 #: Gravitee's periodTimeUnit (java.util.concurrent.TimeUnit names) -> our period unit.
 GRAVITEE_UNITS = {"SECONDS": "s", "MINUTES": "m", "HOURS": "h", "DAYS": "d"}
-#: Our settings Gravitee has no field for, kept under this key of a dumped configuration.
-EXTRA_KEY = "gravicors"
 
 
 class _FixedWindow(FixedWindowRateLimiter):
@@ -365,10 +364,7 @@ class RateLimitPolicy(Policy):
             "period": f"{multiples}{unit}",
             "add_headers": False if add_headers is None else add_headers,
         }
-        extra = configuration.get(EXTRA_KEY) or {}
-        if not isinstance(extra, Mapping):
-            raise ValueError(f"{EXTRA_KEY!r} must be an object")
-        return {**out, **extra}
+        return with_extra(out, configuration)
 
     @classmethod
     def to_gravitee(cls, config: Mapping[str, Any]) -> dict[str, Any]:
