@@ -38,8 +38,9 @@ RULES: dict[str, tuple[str, str]] = {
     "gravicors.E013": ("duplicate context path or blueprint", "bind each path or blueprint to one API"),
     "gravicors.E014": ("unknown policy", "install the plugin that provides it, or fix the name"),
     "gravicors.E015": (
-        "policy could not be set up",
-        "its plugin raised an error on this config (named in the message): fix the config, or report it to the plugin's authors",
+        "a plugin refused the config",
+        "its plugin raised an error on this config (the policy, security type or hook is named in the message): "
+        "fix the config, or report it to the plugin's authors",
     ),
     # Plans and flows.
     "gravicors.E016": ("duplicate plan name", "give every plan of an API a unique name"),
@@ -225,7 +226,8 @@ def problem(rule_id: str, detail: str) -> str:
 
 def plugin_failure(kind: str, name: str, err: BaseException) -> str:
     """The gravicors.E015 problem of a plugin's class (``kind`` ``"policy"`` or
-    ``"security type"``) that raised ``err`` on its config: the type and a cut text."""
+    ``"security type"``) or hook (``"hook"``) that raised ``err`` on its config:
+    the type and a cut text."""
     return problem("gravicors.E015", f"{kind} {name!r} raised {type(err).__name__}: {str(err)[:200]!r}")
 
 

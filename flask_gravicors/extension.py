@@ -15,7 +15,7 @@ from werkzeug.routing import MapAdapter
 from . import checks
 from .core import Builder, Runtime, compile_runtime
 from .dynamic import DEFAULT_TTL
-from .errors import ConfigError, problem
+from .errors import ConfigError, plugin_failure, problem
 from .flows import CompiledFlow
 from .plugins import collect_policies, collect_security_types, make_plugin_manager
 from .policy import Policy
@@ -526,7 +526,12 @@ class GraviCORS:
             runtime.reserve(metrics.path)
             for api in runtime.apis:
                 api.metrics = metrics
-        self._pm.hook.gravicors_config_loaded(apis=runtime.apis)
+        try:
+            self._pm.hook.gravicors_config_loaded(apis=runtime.apis)
+        except Exception as err:
+            # The hookspec lets an observer veto a config; only ConfigError leaves
+            # init_app and reconfigure (SECURITY.md), so the veto is one.
+            raise ConfigError({"plugins": [plugin_failure("hook", "gravicors_config_loaded", err)]}) from None
         hook = self._pm.hook.gravicors_origin_allowed
         warnings = checks.config_warnings(config, app.debug)
         if not hook.get_hookimpls():

@@ -91,5 +91,9 @@ def gravicors_config_loaded(apis: Sequence[Any]) -> None:
     policy object of the API's own flows), at ``init_app`` and at every
     successful ``reconfigure`` (not when a config is only checked). For observers (metrics, audit logs); the return
     value is ignored, so ``None`` is the only meaningful answer. An exception here
-    aborts the (re)configuration and the previous config stays.
+    aborts the (re)configuration: it becomes a ``ConfigError``
+    (``gravicors.E015`` at ``plugins``) and the previous config stays. With a
+    config store the version is already saved when a worker applies it, so a
+    worker whose hook raises refuses that version (logged once, shown by
+    ``flask gravicors status``) and keeps running the one before.
     """

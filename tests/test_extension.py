@@ -304,6 +304,36 @@ def test_config_loaded_hook_sees_every_compiled_config() -> None:
     assert seen == [["orders"], []]
 
 
+class _Veto:
+    """An observer that refuses any config holding an API named "vetoed"."""
+
+    @hookimpl
+    def gravicors_config_loaded(self, apis: Any) -> None:
+        if any(api.name == "vetoed" for api in apis):
+            raise ValueError("no vetoed API here")
+
+
+def test_config_loaded_hook_exception_is_a_config_error_at_init_app() -> None:
+    """Only ConfigError leaves init_app: an observer's veto is gravicors.E015."""
+    app = simple_app()
+    with pytest.raises(ConfigError) as refused:
+        GraviCORS(app, apis=[orders_api(name="vetoed")], plugins=[_Veto()])
+    assert [(p.path, p.id) for p in refused.value.problems] == [("plugins", "gravicors.E015")]
+    assert "hook 'gravicors_config_loaded' raised ValueError" in str(refused.value)
+    assert "gravicors" not in app.extensions
+
+
+def test_config_loaded_hook_exception_at_reconfigure_keeps_the_old_config() -> None:
+    app = simple_app()
+    ext = GraviCORS(app, apis=[orders_api()], plugins=[_Veto()])
+    with pytest.raises(ConfigError) as refused:
+        ext.reconfigure({"apis": [orders_api(name="vetoed")]})
+    assert refused.value.ids == {"gravicors.E015"}
+    assert ext.running_config(app) == {"apis": [orders_api()]}
+    response = app.test_client().get("/orders/1", headers={"Origin": O})
+    assert response.headers["Access-Control-Allow-Origin"] == O
+
+
 def test_policy_exception_is_a_500_with_cors_headers() -> None:
     class Broken(Policy):
         name = "broken"
