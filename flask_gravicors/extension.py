@@ -12,7 +12,7 @@ from flask import Flask, Response, current_app, has_app_context, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import MapAdapter
 
-from . import checks
+from . import checks, settings
 from .core import Builder, Runtime, compile_runtime
 from .dynamic import DEFAULT_TTL
 from .errors import ConfigError, plugin_failure, problem
@@ -306,22 +306,26 @@ class GraviCORS:
         debug = _flag(app, "GRAVICORS_DEBUG")
         _dynamic_ttl(app)
         metrics = _metrics(app)
+        if settings.text(app.config, "GRAVICORS_STORE") is not None:
+            from .store.app import store_settings
+
+            store_settings(app.config)
         raw = read_config({"apis": list(self._apis)} if self._apis is not None else app.config.get("GRAVICORS"))
         console = None
-        if app.config.get("GRAVICORS_CONSOLE"):
+        if _flag(app, "GRAVICORS_CONSOLE"):
             from .console import ConsoleSettings, create_console
 
             # Before anything is opened: a console without its extra, a store or a
             # SECRET_KEY is refused with a clear error.
-            settings = ConsoleSettings.from_app(app)
+            console_settings = ConsoleSettings.from_app(app)
             if metrics is not None:
-                _check_metrics_path(metrics.path, settings.prefix)
-            console = create_console(app, self, settings)
+                _check_metrics_path(metrics.path, console_settings.prefix)
+            console = create_console(app, self, console_settings)
         try:
             # What load() checks for this app from here on, every save included: no
             # API inside the console's prefix, none owning the metrics path.
             if console is not None:
-                self._reserved[app] = settings.prefix
+                self._reserved[app] = console_settings.prefix
             if metrics is not None:
                 self._metrics[app] = metrics
             store, runtime, raw = self._start(app, raw, metrics)
@@ -545,20 +549,12 @@ class GraviCORS:
 
 def _flag(app: Flask, key: str) -> bool:
     """A boolean app config key (default False); anything else is gravicors.E003."""
-    value = app.config.get(key, False)
-    if not isinstance(value, bool):
-        raise ConfigError({key: [problem("gravicors.E003", f"{value!r}: True or False")]})
-    return value
+    return bool(settings.flag(app.config, key))
 
 
 def _dynamic_ttl(app: Flask) -> float:
     """``GRAVICORS_DYNAMIC_ORIGINS_TTL`` (default 60), checked: gravicors.E003."""
-    ttl = app.config.get("GRAVICORS_DYNAMIC_ORIGINS_TTL", DEFAULT_TTL)
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl <= 86400:
-        raise ConfigError(
-            {"GRAVICORS_DYNAMIC_ORIGINS_TTL": [problem("gravicors.E003", f"{ttl!r}: a number of seconds, 0 to 86400")]}
-        )
-    return float(ttl)
+    return settings.number(app.config, "GRAVICORS_DYNAMIC_ORIGINS_TTL", DEFAULT_TTL, 0, 86400)
 
 
 def _check_metrics_path(path: str, prefix: str) -> None:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from ..errors import ConfigError
+from .. import settings
+from ..errors import ConfigError, problem
 from . import LIVE_SECONDS, SchemaError, StoreError, Version, Worker, open_store
 from .diff import Change, diff_configs, printable
 
@@ -62,10 +63,38 @@ def serving_process(config: Any) -> bool:
     if command_process():
         return False
     ctx = click.get_current_context(silent=True)
-    setting = config.get("GRAVICORS_STORE_WATCH")
+    setting = settings.flag(config, "GRAVICORS_STORE_WATCH", None)
     if setting is not None:
-        return bool(setting)
+        return setting
     return ctx is None or ctx.command.name == "run"
+
+
+def store_settings(config: Any) -> tuple[str, float]:
+    """The store's app settings, checked before anything is opened (gravicors.E003
+    naming the key): ``GRAVICORS_STORE`` (a SQLAlchemy URL: SQLite or
+    PostgreSQL), ``GRAVICORS_STORE_POLL_INTERVAL`` (0.01 to 60 seconds) and
+    ``GRAVICORS_STORE_WATCH`` (True, False or unset); the URL and the interval."""
+    url = settings.text(config, "GRAVICORS_STORE")
+    if url is None:
+        raise ConfigError({"GRAVICORS_STORE": [problem("gravicors.E003", "a SQLAlchemy URL, e.g. sqlite:////path/gravicors.db")]})
+    try:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+    except ImportError:
+        pass  # open_store says which extra is missing
+    else:
+        try:
+            backend = make_url(url).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in ("sqlite", "postgresql"):
+            # Never the URL itself in the message: it may hold a password.
+            raise ConfigError(
+                {"GRAVICORS_STORE": [problem("gravicors.E003", "a SQLAlchemy URL of SQLite or PostgreSQL, e.g. sqlite:////path/gravicors.db")]}
+            )
+    poll_interval = settings.number(config, "GRAVICORS_STORE_POLL_INTERVAL", POLL_INTERVAL, 0.01, 60)
+    settings.flag(config, "GRAVICORS_STORE_WATCH", None)
+    return url, poll_interval
 
 
 def one_line(err: BaseException) -> str:
@@ -147,10 +176,8 @@ class AppStore:
                 raise RuntimeError("the app of this store is gone")
             live_ext._swap(live_app, raw)
 
-        poll_interval = float(app.config.get("GRAVICORS_STORE_POLL_INTERVAL", POLL_INTERVAL))
-        if not 0.01 <= poll_interval <= 60:
-            raise ValueError("GRAVICORS_STORE_POLL_INTERVAL must be from 0.01 to 60 seconds")
-        sql = open_store(str(app.config["GRAVICORS_STORE"]), validate)
+        url, poll_interval = store_settings(app.config)
+        sql = open_store(url, validate)
         return cls(sql, swap, serving=serving_process(app.config), poll_interval=poll_interval)
 
     # -- start-up -------------------------------------------------------------------
