@@ -161,6 +161,14 @@ def test_every_rule_id_the_docs_name_exists() -> None:
     assert len(named) > 50
 
 
+def test_config_page_names_every_app_setting() -> None:
+    """Every GRAVICORS_* key the code reads is in the config reference's App settings."""
+    read = {key for path in (ROOT / "flask_gravicors").rglob("*.py") for key in re.findall(r"GRAVICORS_[A-Z_]+", path.read_text())}
+    section = (DOCS / "config.rst").read_text().split("App settings")[1].split("Regular expressions")[0]
+    assert len(read) > 10
+    assert {key for key in read if f"``{key}``" not in section} == set()
+
+
 def test_cli_page_has_every_command(site: Path) -> None:
     page = text_of(site, "cli.html")
     for name in gravicors.commands:
