@@ -85,6 +85,28 @@ class Gunicorn:
         stop_process(self.proc)
 
 
+class UWSGI(Gunicorn):
+    """A uWSGI server a test started (same shape: its first process, port and log)."""
+
+    def booted_workers(self) -> int:
+        return len(self.pids())
+
+    def pids(self) -> set[int]:
+        """The workers uWSGI spawned and respawned that still run."""
+        log = self.log()
+        spawned = re.findall(r"spawned uWSGI worker \d+ (?:\(and the only\) )?\(pid: (\d+)", log)
+        respawned = re.findall(r"Respawned uWSGI worker \d+ \(new pid: (\d+)\)", log)
+        return {int(pid) for pid in [*spawned, *respawned] if _alive(int(pid))}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
+
+
 REDIS_PASSWORD = "s3cret-pw"
 
 

@@ -17,6 +17,16 @@ own watcher. With ``--preload`` the app is loaded once in the master and the
 workers are forked from it: the fork hooks below start a new watcher in every
 child, and mark the parent as a master (it keeps its config current for the
 workers it forks later, but never registers: it serves nothing).
+
+uWSGI (without ``--lazy-apps``) also loads the app in the process that then forks
+its workers (or, without ``--master``, becomes the first one), but its fork is
+its own: it runs no ``os.register_at_fork`` hook before the fork, and the ones
+after it only with ``--py-call-osafterfork``. A watcher started there could be in
+the middle of a query at the fork, and the workers would never start their own.
+So in that process no watcher starts, nothing registers, and uWSGI's
+``post_fork_hook`` (which it calls in every worker, that first one included)
+starts each worker's watcher; its first round applies any version saved since the
+app was loaded.
 """
 
 from __future__ import annotations
@@ -50,10 +60,67 @@ FORK_WAIT = 15.0
 _inherited: list[Any] = []
 
 
+#: Stores of an app uWSGI loaded before it made its workers: each worker starts
+#: their watchers from uWSGI's post-fork hook.
+_after_uwsgi_fork: weakref.WeakSet[AppStore] = weakref.WeakSet()
+_uwsgi_hooked = False
+
+
 def start_watcher(store: AppStore) -> None:
+    uwsgi = _uwsgi()
+    if uwsgi is not None and uwsgi.worker_id() == 0:
+        # Loaded by uWSGI before its workers exist (see above): they start it.
+        _after_uwsgi_fork.add(store)
+        _hook_uwsgi(uwsgi)
+        return
     store.watcher = Watcher(store)
     _watched.add(store)
     store.watcher.start()
+
+
+def _uwsgi() -> Any:
+    """The ``uwsgi`` module when this process runs under uWSGI (it exists only
+    there), else ``None``."""
+    try:
+        import uwsgi  # type: ignore[import-untyped, import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    return uwsgi
+
+
+def _hook_uwsgi(uwsgi: Any) -> None:
+    """Chain a start of the deferred watchers onto ``uwsgi.post_fork_hook``: the
+    hook already set (uwsgidecorators' ``@postfork`` chain, or the app's own)
+    still runs first."""
+    global _uwsgi_hooked
+    if _uwsgi_hooked:
+        return
+    previous = getattr(uwsgi, "post_fork_hook", None)
+
+    def post_fork() -> None:
+        if previous is not None:
+            previous()
+        _start_after_uwsgi_fork()
+
+    uwsgi.post_fork_hook = post_fork
+    _uwsgi_hooked = True
+
+
+def _start_after_uwsgi_fork() -> None:
+    """In a uWSGI worker: start the watchers its master deferred (once)."""
+    for store in list(_after_uwsgi_fork):
+        _after_uwsgi_fork.discard(store)
+        store.registered = False
+        store.report_due = True
+        # Before the first request: the version saved since the master loaded the
+        # app (a worker uWSGI respawns hours later) runs from it on. Bounded by the
+        # store's timeouts; when the store is down the watcher says so and retries.
+        try:
+            with store.io_lock:
+                store.poll()
+        except Exception:
+            pass
+        start_watcher(store)
 
 
 class Watcher:

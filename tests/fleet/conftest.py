@@ -14,13 +14,13 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from flask import Flask
-from procs import Gunicorn
+from procs import UWSGI, Gunicorn
 
 from flask_gravicors import GraviCORS
 
 from .fleetapp import config_for
 from .pgcluster import PgCluster, bindir
-from .servers import start_server
+from .servers import start_server, start_uwsgi
 
 ORIGIN = "https://v0.example"
 CONFIG = config_for(ORIGIN)
@@ -98,6 +98,25 @@ def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
 
     def start(store_url: str, *, workers: int, preload: bool = False, **env: str) -> Gunicorn:
         server = start_server(store_url, tmp_path, workers=workers, preload=preload, **env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+    for server in started:
+        log = server.log()
+        assert "Traceback" not in log, log
+
+
+@pytest.fixture
+def uwsgi(tmp_path: Path) -> Iterator[Callable[..., UWSGI]]:
+    """Starts uWSGI servers of the fleet app; stops them after the test and checks
+    that no worker logged a traceback."""
+    started: list[UWSGI] = []
+
+    def start(store_url: str, *options: str, workers: int) -> UWSGI:
+        server = start_uwsgi(store_url, tmp_path, *options, workers=workers)
         started.append(server)
         return server
 

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
-from procs import GUNICORN_EXTRA, START_TIMEOUT, Gunicorn, free_port, wait_until
+from procs import GUNICORN_EXTRA, START_TIMEOUT, UWSGI, Gunicorn, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = "tests.fleet.fleetapp:create_app()"
@@ -55,6 +55,41 @@ def start_server(store_url: str, log_dir: Path, *, workers: int, preload: bool =
 
     try:
         wait_until(ready, START_TIMEOUT, f"gunicorn on port {port}", proc)
+    except RuntimeError as err:
+        server.stop()
+        raise RuntimeError(f"{err}\n{server.log()}") from None
+    return server
+
+
+def start_uwsgi(store_url: str, log_dir: Path, *options: str, workers: int) -> UWSGI:
+    """uWSGI (pyuwsgi's build) serving the fleet app with ``options`` as the user
+    writes them: ``--master``, ``--lazy-apps``..., and nothing of ours."""
+    port = free_port()
+    log_path = log_dir / f"uwsgi-{port}.log"
+    command = [
+        str(Path(sys.executable).with_name("uwsgi")) if Path(sys.executable).with_name("uwsgi").exists() else "uwsgi",
+        *options,
+        "--processes",
+        str(workers),
+        "--http-socket",
+        f"127.0.0.1:{port}",
+        "--module",
+        "tests.fleet.uwsgiapp:app",
+        "--need-app",
+        "--die-on-term",
+    ]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env_for(store_url), stdout=log, stderr=subprocess.STDOUT)
+    server = UWSGI(proc, port, log_path, workers)
+
+    def ready() -> bool:
+        try:
+            return len(server.pids()) == workers and get(port, "/ready")[0] == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(ready, START_TIMEOUT, f"uwsgi on port {port}", proc)
     except RuntimeError as err:
         server.stop()
         raise RuntimeError(f"{err}\n{server.log()}") from None

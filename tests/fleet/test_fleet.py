@@ -11,6 +11,8 @@ new one.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -19,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from procs import Gunicorn
+import pytest
+from procs import UWSGI, Gunicorn, wait_until
 
 from flask_gravicors.schema import load_config
 from flask_gravicors.store.sql import SqlStore
@@ -149,6 +152,49 @@ def test_preload(sqlite_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: P
     code, listed = status(sqlite_url)
     assert (code, listed) == (0, {(pid, str(number)) for pid in pids})
     assert server.proc.pid not in {pid for pid, _ in listed}
+
+
+# (id, uWSGI's options as a user writes them, workers)
+UWSGI_MODES = [
+    # The app is loaded in the master, then the workers are forked: uWSGI runs no
+    # os.register_at_fork hook, its post-fork hook starts each worker's watcher.
+    ("master", ["--master"], 3),
+    ("master, py-call-osafterfork", ["--master", "--py-call-osafterfork"], 2),
+    # The app is loaded in each worker: as plain gunicorn.
+    ("lazy-apps", ["--master", "--lazy-apps"], 2),
+    # No master: the process that loaded the app is the one worker.
+    ("one process", [], 1),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "workers"), [pytest.param(*r[1:], id=r[0]) for r in UWSGI_MODES])
+def test_uwsgi(sqlite_url: str, uwsgi: Callable[..., UWSGI], tmp_path: Path, options: list[str], workers: int) -> None:
+    """Under uWSGI, however it loads the app, every worker (and only the workers)
+    runs a watcher: a saved version reaches each within 1 s, and status lists them."""
+    server = uwsgi(sqlite_url, *options, workers=workers)
+    pids = server.pids()
+    prober = Prober([server])
+    try:
+        prober.wait_serving(pids, ORIGIN, timeout=5)
+        number, returned = apply(sqlite_url, tmp_path, "https://v2.example")
+        prober.wait_serving(pids, "https://v2.example", DEADLINE, since=returned)
+        time.sleep(0.3)  # each worker reports right after applying
+        assert status(sqlite_url) == (0, {(pid, str(number)) for pid in pids})
+    finally:
+        prober.close()
+
+
+def test_uwsgi_respawned_worker_serves_the_newest_version(sqlite_url: str, uwsgi: Callable[..., UWSGI], tmp_path: Path) -> None:
+    """A worker uWSGI respawns is forked from a master that loaded the app before
+    the last save: its first answer already runs the newest version."""
+    server = uwsgi(sqlite_url, "--master", workers=1)
+    (old,) = server.pids()
+    number, returned = apply(sqlite_url, tmp_path, "https://v2.example")
+    Prober([server]).wait_serving({old}, "https://v2.example", DEADLINE, since=returned)
+    os.kill(old, signal.SIGKILL)
+    wait_until(lambda: len(server.pids() - {old}) == 1, 10, "the respawned worker")
+    status_code, allowed, body = get(server.port, "/api/pid", "https://v2.example")
+    assert (status_code, allowed, body.split()[1]) == (200, "https://v2.example", "1")  # its first answer
 
 
 def test_postgresql_outage(pg_cluster: PgCluster, pg_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: Path) -> None:
