@@ -20,7 +20,7 @@ from flask_gravicors import GraviCORS
 
 from .fleetapp import config_for
 from .pgcluster import PgCluster, bindir
-from .servers import start_server, start_uwsgi
+from .servers import Server, start_server, start_uwsgi
 
 ORIGIN = "https://v0.example"
 CONFIG = config_for(ORIGIN)
@@ -90,39 +90,32 @@ def make_app() -> Iterator[Callable[..., Flask]]:
             store.close()
 
 
-@pytest.fixture
-def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
-    """Starts gunicorn servers of the fleet app; stops them after the test and
-    checks that no worker logged a traceback."""
-    started: list[Gunicorn] = []
+def _servers(start: Callable[..., Server]) -> Iterator[Callable[..., Server]]:
+    """``start`` as a fixture gives it: the servers it started are stopped after the
+    test, and no worker of theirs may have logged a traceback."""
+    started: list[Server] = []
 
-    def start(store_url: str, *, workers: int, preload: bool = False, **env: str) -> Gunicorn:
-        server = start_server(store_url, tmp_path, workers=workers, preload=preload, **env)
+    def run(*args: Any, **kwargs: Any) -> Server:
+        server = start(*args, **kwargs)
         started.append(server)
         return server
 
-    yield start
+    yield run
     for server in started:
         server.stop()
     for server in started:
         log = server.log()
         assert "Traceback" not in log, log
+
+
+@pytest.fixture
+def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
+    """Starts gunicorn servers of the fleet app: ``gunicorn(store_url, workers=N,
+    preload=False, **env)``."""
+    yield from _servers(lambda store_url, **options: start_server(store_url, tmp_path, **options))
 
 
 @pytest.fixture
 def uwsgi(tmp_path: Path) -> Iterator[Callable[..., UWSGI]]:
-    """Starts uWSGI servers of the fleet app; stops them after the test and checks
-    that no worker logged a traceback."""
-    started: list[UWSGI] = []
-
-    def start(store_url: str, *options: str, workers: int) -> UWSGI:
-        server = start_uwsgi(store_url, tmp_path, *options, workers=workers)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-    for server in started:
-        log = server.log()
-        assert "Traceback" not in log, log
+    """Starts uWSGI servers of the fleet app: ``uwsgi(store_url, *options, workers=N)``."""
+    yield from _servers(lambda store_url, *options, **kw: start_uwsgi(store_url, tmp_path, *options, **kw))

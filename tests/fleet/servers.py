@@ -16,7 +16,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, TypeVar
 
 from procs import GUNICORN_EXTRA, START_TIMEOUT, UWSGI, Gunicorn, free_port, wait_until
 
@@ -43,22 +43,7 @@ def start_server(store_url: str, log_dir: Path, *, workers: int, preload: bool =
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Gunicorn(proc, port, log_path, workers)
-
-    def ready() -> bool:
-        if len(server.pids()) < workers:
-            return False
-        try:
-            return get(port, "/ready")[0] == 200
-        except OSError:
-            return False
-
-    try:
-        wait_until(ready, START_TIMEOUT, f"gunicorn on port {port}", proc)
-    except RuntimeError as err:
-        server.stop()
-        raise RuntimeError(f"{err}\n{server.log()}") from None
-    return server
+    return _ready(Gunicorn(proc, port, log_path, workers), "gunicorn")
 
 
 def start_uwsgi(store_url: str, log_dir: Path, *options: str, workers: int) -> UWSGI:
@@ -80,16 +65,26 @@ def start_uwsgi(store_url: str, log_dir: Path, *options: str, workers: int) -> U
     ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, cwd=ROOT, env=env_for(store_url), stdout=log, stderr=subprocess.STDOUT)
-    server = UWSGI(proc, port, log_path, workers)
+    return _ready(UWSGI(proc, port, log_path, workers), "uwsgi")
+
+
+Server = TypeVar("Server", bound=Gunicorn)
+
+
+def _ready(server: Server, what: str) -> Server:
+    """``server`` once all its workers run and it answers; else stopped, and an
+    error with its log."""
 
     def ready() -> bool:
+        if len(server.pids()) < server.workers:
+            return False
         try:
-            return len(server.pids()) == workers and get(port, "/ready")[0] == 200
+            return get(server.port, "/ready")[0] == 200
         except OSError:
             return False
 
     try:
-        wait_until(ready, START_TIMEOUT, f"uwsgi on port {port}", proc)
+        wait_until(ready, START_TIMEOUT, f"{what} on port {server.port}", server.proc)
     except RuntimeError as err:
         server.stop()
         raise RuntimeError(f"{err}\n{server.log()}") from None
