@@ -3,7 +3,8 @@
 One API, ``/api``, allowing one origin; ``/api/pid`` answers with the worker's
 process id and the number of its answers so far, so a client can tell which
 worker answered what, and in which order. Its store is
-``$FLEET_STORE``; its own config (the seed) allows ``$FLEET_ORIGIN``.
+``$FLEET_STORE`` (polled every ``$FLEET_POLL_INTERVAL`` seconds when set); its own
+config (the seed) allows ``$FLEET_ORIGIN``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def create_app() -> Flask:
     app = Flask(__name__)
     app.config["GRAVICORS"] = config_for(os.environ.get("FLEET_ORIGIN", "https://v0.example"))
     app.config["GRAVICORS_STORE"] = os.environ["FLEET_STORE"]
+    if "FLEET_POLL_INTERVAL" in os.environ:
+        app.config["GRAVICORS_STORE_POLL_INTERVAL"] = float(os.environ["FLEET_POLL_INTERVAL"])
 
     answered = itertools.count(1)
 

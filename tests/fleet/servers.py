@@ -30,11 +30,14 @@ def env_for(store_url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "FLEET_STORE": store_url, **extra}
 
 
-def start_server(store_url: str, log_dir: Path, *, workers: int, preload: bool = False, **env: str) -> Gunicorn:
-    """``gunicorn -w N`` (plain: no config file, no hook) serving the fleet app."""
+def start_server(
+    store_url: str, log_dir: Path, *, workers: int, preload: bool = False, worker_class: str = "sync", **env: str
+) -> Gunicorn:
+    """``gunicorn -w N -k CLASS`` (plain: no config file, no hook) serving the fleet app."""
     port = free_port()
     log_path = log_dir / f"gunicorn-{port}.log"
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", *GUNICORN_EXTRA]
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", worker_class, "-b", f"127.0.0.1:{port}"]
+    command += GUNICORN_EXTRA
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [*command, *(["--preload"] if preload else []), APP],
@@ -103,9 +106,9 @@ def flask_cli(store_url: str, *args: str, **env: str) -> subprocess.CompletedPro
     )
 
 
-def get(port: int, path: str, origin: str | None = None) -> tuple[int, str | None, str]:
+def get(port: int, path: str, origin: str | None = None, timeout: float = IO_TIMEOUT) -> tuple[int, str | None, str]:
     """(status, Access-Control-Allow-Origin, body) of one GET on a new connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=IO_TIMEOUT)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", path, headers={"Origin": origin} if origin else {})
         response = conn.getresponse()

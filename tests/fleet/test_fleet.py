@@ -154,6 +154,41 @@ def test_preload(sqlite_url: str, gunicorn: Callable[..., Gunicorn], tmp_path: P
     assert server.proc.pid not in {pid for pid, _ in listed}
 
 
+# (id, store, gunicorn's worker class)
+WORKER_CLASSES = [
+    ("gevent, SQLite", "sqlite", "gevent"),
+    ("gevent, PostgreSQL", "postgresql", "gevent"),
+    ("gthread, SQLite", "sqlite", "gthread"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("store", "worker_class"), [pytest.param(*r[1:], id=r[0]) for r in WORKER_CLASSES])
+def test_worker_classes(
+    request: pytest.FixtureRequest, gunicorn: Callable[..., Gunicorn], tmp_path: Path, store: str, worker_class: str
+) -> None:
+    """gevent (the watcher a greenlet once gunicorn patched threading) and gthread
+    workers: a saved version reaches every worker within 1 s. On PostgreSQL the
+    watchers wait on LISTEN for 10 s between polls: the workers keep answering
+    meanwhile (the wait yields to the requests instead of holding the worker) and a
+    save's NOTIFY still wakes them at once."""
+    pg = store == "postgresql"
+    store_url = request.getfixturevalue("pg_url" if pg else "sqlite_url")
+    server = gunicorn(store_url, workers=2, worker_class=worker_class, **({"FLEET_POLL_INTERVAL": "10"} if pg else {}))
+    pids = server.pids()
+    prober = Prober([server])
+    try:
+        prober.wait_serving(pids, ORIGIN, timeout=5)
+        started = time.monotonic()
+        while time.monotonic() - started < 1.5:  # inside a 10 s wait on PostgreSQL
+            assert get(server.port, "/ready", timeout=2.5)[0] == 200
+        number, returned = apply(store_url, tmp_path, "https://v2.example")
+        prober.wait_serving(pids, "https://v2.example", DEADLINE, since=returned)
+        time.sleep(0.3)  # each worker reports right after applying
+        assert status(store_url) == (0, {(pid, str(number)) for pid in pids})
+    finally:
+        prober.close()
+
+
 # (id, uWSGI's options as a user writes them, workers)
 UWSGI_MODES = [
     # The app is loaded in the master, then the workers are forked: uWSGI runs no
