@@ -27,10 +27,20 @@ def optional_app() -> Flask | None:
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
     info = click.get_current_context().ensure_object(ScriptInfo)
+    # The app is loaded here, not by Flask before the command: an app whose own
+    # config or store fails at init_app is exactly what these commands diagnose,
+    # so that is an exit status and its problems, never a traceback.
     try:
         return info.load_app()
     except NoAppException:
         return None
+    except ConfigError as err:
+        click.echo("error: the app did not start: its config is invalid", err=True)
+        echo_problems(err)
+        sys.exit(EXIT_INVALID)
+    except StoreError as err:
+        click.echo(f"error: the app did not start: {err}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)
 
 
 def extension_of(app: Flask) -> GraviCORS:

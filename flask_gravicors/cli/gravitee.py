@@ -8,13 +8,12 @@ import sys
 from typing import Any
 
 import click
-from flask import current_app
 
 from ..errors import ConfigError
 from ..gravitee import dump_definition, load_definition
 from ..schema import read_config
 from . import EXIT_CONFLICT, EXIT_INVALID, gravicors
-from .common import echo_problems, extension_of, optional_app, plugins_of
+from .common import echo_problems, extension_of, load_app, optional_app, plugins_of
 
 
 def _parse_keys(values: tuple[str, ...]) -> dict[str, list[str]]:
@@ -81,7 +80,7 @@ def import_definitions(files: tuple[str, ...], keys: tuple[str, ...]) -> None:
     click.echo(json.dumps({"apis": apis}, indent=2))
 
 
-@gravicors.command("export")
+@gravicors.command("export", with_appcontext=False)
 @click.option("--api", "names", multiple=True, metavar="NAME", help="Export this API only (repeatable).")
 def export_definitions(names: tuple[str, ...]) -> None:
     """Print the running config's APIs as Gravitee v4 exports.
@@ -91,7 +90,7 @@ def export_definitions(names: tuple[str, ...]) -> None:
     to listen on and are left out, said on stderr). Exit status 2 for an unknown
     NAME. Exports hold no API keys (Gravitee keeps them in subscriptions).
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = load_app()
     ext = extension_of(app)
     config = read_config(ext.running_config(app)) or {}
     apis = {api.get("name"): api for api in config.get("apis", ())}

@@ -198,13 +198,18 @@ class AppStore:
 
         When the store cannot be reached, ``given`` runs meanwhile (refusing to
         start would be worse: a gunicorn worker that fails to boot stops the whole
-        server), and the watcher does the rest as soon as it can.
+        server), and the watcher does the rest as soon as it can; except in a
+        ``flask gravicors`` command, which raises :class:`StoreError` (exit 4).
         """
         try:
             return self._startup(given)
         except SchemaError:
             raise  # not an outage: this code is older than the store's tables
         except StoreError as err:
+            if self.command:
+                # A `flask gravicors` command serves nothing: rather than report on
+                # the app's own GRAVICORS as if the store ran it, it fails (exit 4).
+                raise
             log.error(
                 "store %s unreachable at start, serving the app's own GRAVICORS until it is back: %s",
                 self.sql.url_text,

@@ -174,15 +174,8 @@ class SqlStore:
 
     def _create_engine(self) -> Engine:
         if self.dialect == "sqlite":
-            path = self.url.database
-            if path and not os.path.exists(path):
-                # The config may hold secrets (API keys): only its owner reads the file
-                # (SQLite gives the -wal and -shm files the same mode).
-                try:
-                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-                except OSError as err:
-                    raise StoreError(f"store {self.url_text}: cannot create the file: {err}") from None
             engine = create_engine(self.url, connect_args={"timeout": self._timeout})
+            event.listen(engine, "do_connect", self._create_sqlite_file)
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
             return engine
@@ -257,6 +250,20 @@ class SqlStore:
         if sql is None:
             return literal(time.time(), Double)
         return literal_column(sql, Double)
+
+    def _create_sqlite_file(self, *args: Any) -> None:
+        """Before each new SQLite connection: create the file when it is missing.
+        At connection time, not when the store is opened: a directory that is not
+        there yet (a volume mounted later) is an outage the app starts through and
+        the watcher retries, as any other."""
+        path = self.url.database
+        if path and not os.path.exists(path):
+            # The config may hold secrets (API keys): only its owner reads the file
+            # (SQLite gives the -wal and -shm files the same mode).
+            try:
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as err:
+                raise StoreError(f"store {self.url_text}: cannot create the file: {err}") from None
 
     @property
     def can_listen(self) -> bool:

@@ -277,6 +277,16 @@ def test_an_empty_store_down_at_start_is_seeded_when_back(
     assert (version.number, version.source, version.config) == (1, "init", CONFIG)
 
 
+def test_a_sqlite_folder_not_there_yet_is_an_outage(tmp_path: Path, make_app: Callable[..., Flask]) -> None:
+    """A volume mounted after the app starts: the app serves its own config, and
+    the watcher makes the file, seeds it and runs it once the folder is there."""
+    app = make_app(f"sqlite:///{tmp_path}/volume/store.db", **FAST)
+    assert allowed(app, ORIGIN) and store_of(app).applied is None
+    (tmp_path / "volume").mkdir()
+    wait_for(lambda: store_of(app).applied == 1, timeout=5)
+    assert oct((tmp_path / "volume" / "store.db").stat().st_mode & 0o777) == "0o600"
+
+
 def test_a_store_from_a_newer_version_stops_the_start(sqlite_url: str, make_app: Callable[..., Flask]) -> None:
     """Not an outage to wait out: older code must not run against newer tables."""
     first = make_app(sqlite_url)

@@ -375,9 +375,18 @@ def test_an_in_memory_sqlite_store_is_refused() -> None:
         SqlStore("sqlite://", validate)
 
 
-def test_a_sqlite_file_that_cannot_be_made(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="cannot create the file"):
-        SqlStore(f"sqlite:///{tmp_path}/no/such/folder/store.db", validate)
+def test_a_sqlite_file_that_cannot_be_made_yet(tmp_path: Path) -> None:
+    """The file is made at the first connection, not when the store is opened: a
+    folder not there yet is an outage (StoreError), over once the folder is."""
+    store = SqlStore(f"sqlite:///{tmp_path}/not/yet/store.db", validate)
+    try:
+        with pytest.raises(StoreError, match="cannot create the file"):
+            store.migrate()
+        (tmp_path / "not" / "yet").mkdir(parents=True)
+        store.migrate()
+        assert store.latest_number() is None
+    finally:
+        store.dispose()
 
 
 def test_the_sqlite_file_is_private(tmp_path: Path) -> None:
