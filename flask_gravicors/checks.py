@@ -498,6 +498,24 @@ def check_reserved_prefix(raw: Any, prefix: str) -> Messages:
     return found
 
 
+def check_metrics_path(raw: Any, path: str) -> Messages:
+    """gravicors.E092 when an API of ``raw`` (the config as given) owns ``path``,
+    the metrics' path: its context path is ``/``, ``path``, or a prefix of it ending
+    at a ``/`` (the API that answers ``path`` otherwise: the longest, named). Checked
+    on the config as given, so it comes with the schema's problems, not after."""
+    owner: tuple[int, Any] | None = None
+    apis = raw.get("apis") if isinstance(raw, Mapping) else None
+    if isinstance(apis, (list, tuple)):
+        for api in apis:
+            context = api.get("context_path") if isinstance(api, Mapping) else None
+            owns = isinstance(context, str) and (context == "/" or path == context or path.startswith(context + "/"))
+            if owns and (owner is None or len(context) > owner[0]):
+                owner = (len(context), api.get("name"))
+    if owner is None:
+        return {}
+    return {"GRAVICORS_METRICS_PATH": [problem("gravicors.E092", f"{path!r} belongs to API {owner[1]!r}")]}
+
+
 def _as_messages(value: Any) -> Messages:
     return dict(value) if isinstance(value, Mapping) else {"_schema": value if isinstance(value, list) else [value]}
 

@@ -251,6 +251,12 @@ def _with_id(message: str) -> tuple[str, str]:
     return rule_id, f"{rule_id}: {message}"
 
 
+def printable(text: str) -> str:
+    """``text`` safe for one line of a terminal or a log: control and other
+    unprintable characters escaped (``\\n``, ``\\x1b``); printable text unchanged."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def _flatten(messages: Any, path: str, out: list[Problem]) -> None:
     if isinstance(messages, Mapping):
         for key, value in messages.items():
@@ -270,7 +276,9 @@ def _flatten(messages: Any, path: str, out: list[Problem]) -> None:
             _flatten(item, path, out)
     else:
         rule_id, text = _with_id(str(messages))
-        out.append(Problem(path, rule_id, text))
+        # One problem, one line, whatever a message quotes (RE2's error text quotes
+        # the pattern as written): no CR/LF or escape sequence reaches a terminal.
+        out.append(Problem(path, rule_id, printable(text)))
 
 
 class ConfigError(ValueError):

@@ -42,7 +42,7 @@ from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from . import browser
 from .core import CORS_ENTRYPOINTS, TOKEN_RE, CompiledApi, CorsRules, Refusal, Runtime
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, printable
 from .origins import sendable
 from .wsgi import configured, preflight_refusal, refusal_detail
 
@@ -210,8 +210,10 @@ def explain(
     sent_method = browser.normalize_method(request.method)
     reasons = tuple(browser.preflight_reasons(sent_method, script_headers, private_network))
     names = browser.unsafe_request_headers(script_headers)
-    path, environ = _environ(url, origin)
+    path, environ, typed = _environ(url, origin)
     notes: list[str] = []
+    if typed != environ["PATH_INFO"].encode("latin-1"):
+        notes.append(f"the browser sends {path}: it resolves the URL's dot segments and backslashes before any request")
     if ignored:
         notes.append(f"the browser refuses to let a script set {', '.join(ignored)} (Fetch's forbidden request headers)")
     if browser.is_forbidden_method(sent_method):
@@ -273,8 +275,10 @@ def explain(
         )
     if reasons and api.failed_preflight_chain and not verdict.first_allowed:
         notes.append("the platform flows run on the refused preflight too, before its answer")
-    changes = _changes(verdict.changes, api, runtime.apis.index(api), config, validate)
-    if not verdict.allowed and not changes:
+    # Changes only when together they let the request through: fixes of the first
+    # failures alone, when a later one has none, would be a change that allows nothing.
+    changes = _changes(verdict.changes, api, runtime.apis.index(api), config, validate) if verdict.allowed else ()
+    if not verdict.allowed:
         notes.append("no change of this API's cors block allows it")
     return Report(
         **common,  # type: ignore[arg-type]
@@ -317,16 +321,51 @@ def _headers(headers: Iterable[str] | Mapping[str, str], content_type: str | Non
     return out
 
 
-def _environ(url: str, origin: str) -> tuple[str, dict[str, Any]]:
-    """The decoded path (as Flask's ``request.path``) and a WSGI environ for ``url``
-    (a full URL, or a path with its query)."""
+#: Schemes the URL Standard calls special: a backslash is a slash in them.
+_SPECIAL_SCHEMES = ("http://", "https://", "ws://", "wss://", "ftp://")
+_DOT = (".", "%2e")
+_DOUBLE_DOT = ("..", ".%2e", "%2e.", "%2e%2e")
+
+
+def _sent_path(raw_path: str) -> str:
+    """The path a browser sends for ``raw_path`` (undecoded, from ``/``): the URL
+    Standard's path parser drops ``.`` segments and resolves ``..`` ones, also
+    written ``%2e`` (any case), before any request leaves; other escapes stay."""
+    segments = raw_path.split("/")[1:]
+    kept: list[str] = []
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        lower = segment.lower()
+        if lower in _DOUBLE_DOT:
+            if kept:
+                kept.pop()
+            if last:
+                kept.append("")
+        elif lower in _DOT:
+            if last:
+                kept.append("")
+        else:
+            kept.append(segment)
+    return "/" + "/".join(kept)
+
+
+def _environ(url: str, origin: str) -> tuple[str, dict[str, Any], bytes]:
+    """The decoded path (as Flask's ``request.path``) and a WSGI environ for what a
+    browser sends for ``url`` (a full URL, or a path with its query, resolved
+    against the page as a browser resolves it), and the path's bytes as typed."""
     if url.startswith("/"):
-        raw_path, _, query = url.split("#", 1)[0].partition("?")
+        typed, _, query = url.split("#", 1)[0].partition("?")
         scheme, host, netloc, port = "http", "localhost", "localhost", None
     else:
         parts = urlsplit(url if "://" in url else "http://localhost/" + url)
-        raw_path, query, scheme = parts.path or "/", parts.query, parts.scheme
+        typed, query, scheme = parts.path or "/", parts.query, parts.scheme
         host, netloc, port = parts.hostname or "localhost", parts.netloc, parts.port
+    raw_path = typed
+    if url.startswith("/") or "://" not in url or url.lower().startswith(_SPECIAL_SCHEMES):
+        # In a special URL (and a relative one, resolved against an http(s)
+        # page) a backslash is a slash (URL Standard).
+        raw_path = raw_path.replace("\\", "/")
+    raw_path = _sent_path(raw_path)
     environ = {
         # A WSGI string: the path's bytes decoded as latin-1 (PEP 3333).
         "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
@@ -339,7 +378,7 @@ def _environ(url: str, origin: str) -> tuple[str, dict[str, Any]]:
         "wsgi.url_scheme": scheme,
         "HTTP_ORIGIN": origin,
     }
-    return unquote(raw_path), environ
+    return unquote(raw_path), environ, unquote_to_bytes(typed)
 
 
 @dataclass(frozen=True)
@@ -733,7 +772,9 @@ def _text(report: Report) -> list[str]:
                 lines.append(f"    trips {problem.id} at {problem.path}: {problem.message}")
     for note in report.notes:
         lines.append(f"Note: {note}")
-    return lines
+    # Each line escaped as a whole: a line break inside a value (an API name, the
+    # decoded path) stays inside its line instead of forging one.
+    return [printable(line) for line in lines]
 
 
 __all__ = ["explain", "BrowserRequest", "Report", "Check", "Change", "Preflight", "CHECKS"]

@@ -468,23 +468,20 @@ class GraviCORS:
 
     def _build(self, raw: Any, app: Flask | None) -> tuple[dict[str, Any], Runtime]:
         """:meth:`load`'s checks; the loaded config and its compiled runtime."""
+        # The paths this app keeps for itself, checked on the config as given so
+        # that their problems come with the schema's, all at once.
         prefix = self._reserved.get(app) if app is not None else None
         reserved = checks.check_reserved_prefix(raw, prefix) if prefix is not None else {}
+        metrics = self._metrics.get(app) if app is not None else None
+        if metrics is not None:
+            reserved = checks.merge_messages(reserved, checks.check_metrics_path(raw, metrics.path))
         try:
             config = load_config(raw, self.policies, self.security_types)
         except ConfigError as err:
             raise ConfigError(checks.merge_messages(err.messages, reserved) if reserved else err.messages) from None
         if reserved:
             raise ConfigError(reserved)
-        runtime = self._runtime(config, app)
-        metrics = self._metrics.get(app) if app is not None else None
-        if metrics is not None:
-            owner = runtime.resolve_path(metrics.path)
-            if owner is not None:
-                raise ConfigError(
-                    {"GRAVICORS_METRICS_PATH": [problem("gravicors.E092", f"{metrics.path!r} belongs to API {owner.name!r}")]}
-                )
-        return config, runtime
+        return config, self._runtime(config, app)
 
     def metrics_for(self, app: Flask) -> Metrics | None:
         """The metrics of ``app``; ``None`` unless ``GRAVICORS_METRICS`` is on."""

@@ -279,12 +279,53 @@ ORDERS = {"name": "orders", "context_path": "/orders", "cors": {"enabled": True,
         ("/Orders/1", None),
         ("/ordersx", None),
         ("/shop", "shop"),
+        # What the browser sends: the URL Standard resolves dot segments (also
+        # written %2e) and, in http(s) URLs, reads a backslash as a slash.
+        ("/orders/../shop/x", "shop"),
+        ("https://api.example.com/orders/%2E%2e/shop/x", "shop"),
+        ("https://api.example.com/shop/.%2e/orders/x?a=..", "orders"),
+        ("https://api.example.com/orders\\..\\shop", "shop"),
+        ("/shop/./x", "shop"),
+        ("/orders/...", "orders"),
+        ("/orders/..", None),
     ],
 )
 def test_the_api_of_a_url(url: str, api: str | None) -> None:
     app = kit_app([ORDERS, GRAVITEE_STYLE])
     ext: GraviCORS = app.extensions["gravicors"]
-    assert ext.explain(BrowserRequest(url, "https://a.example"), app=app).api == api
+    report = ext.explain(BrowserRequest(url, "https://a.example"), app=app)
+    assert report.api == api
+    resolved = any(dots in url.lower() for dots in ("/.", "%2e", "\\")) and not url.endswith("/...")
+    assert any(note.startswith("the browser sends ") for note in report.notes) == resolved
+
+
+def test_the_text_keeps_a_line_break_of_a_value_inside_its_line() -> None:
+    """An API name or a decoded path holding CR/LF forges no line ("Browser: ...")."""
+    forged = "\r\nBrowser: ALLOWED: the script reads the response"
+    app = kit_app([{**ORDERS, "name": "orders" + forged}])
+    ext: GraviCORS = app.extensions["gravicors"]
+    for url in ("/orders/1", "/orders/1%0d%0aBrowser: ALLOWED: forged"):
+        lines = ext.explain(BrowserRequest(url, "https://evil.example"), app=app).text().splitlines()
+        verdicts = [line for line in lines if line.startswith("Browser: ")]
+        assert len(verdicts) == 1 and verdicts[0].startswith("Browser: BLOCKED")
+        assert all(line.isprintable() for line in lines)
+
+
+# (id, API, origin: no change of the API's cors block lets this request through)
+UNFIXABLE = [
+    ("websocket only, an origin no browser sends", {**ORDERS, "entrypoints": ["websocket"]}, "https://bücher.example"),
+    ("cors off, an origin no browser sends", {**ORDERS, "cors": {"enabled": False}}, "https://a.example\t"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("api", "origin"), [pytest.param(*r[1:], id=r[0]) for r in UNFIXABLE])
+def test_no_partial_change_when_a_later_failure_has_no_fix(api: dict[str, Any], origin: str) -> None:
+    """Fixes of the first failures alone would allow nothing: none is offered."""
+    app = kit_app([api])
+    ext: GraviCORS = app.extensions["gravicors"]
+    report = ext.explain(BrowserRequest("/orders/1", origin), app=app)
+    assert (report.allowed, report.changes) == (False, ())
+    assert "no change of this API's cors block allows it" in report.notes
 
 
 def test_without_the_raw_config_changes_use_the_loaded_names() -> None:

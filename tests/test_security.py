@@ -520,6 +520,27 @@ def test_cve_2024_1681_log_injection(app: Flask, caplog: pytest.LogCaptureFixtur
     assert any("\\r\\n" in r.getMessage() for r in records)
 
 
+# (id, cors block quoting hostile text) -> every problem prints as one printable line
+QUOTING_CONFIGS = [
+    ("RE2 quotes a bad pattern", {"enabled": True, "allow_origin": ["https://x[a\x1b[31mRED\r\ngravicors: ok"]}),
+    ("RE2 quotes a lookahead", {"enabled": True, "allow_origin": ["https://(?=\r\n)x"]}),
+    ("an unknown field", {"enabled": True, "allow_origin": ["https://a.example"], "x\r\ny": 1}),
+    ("a bad method", {"enabled": True, "allow_origin": ["https://a.example"], "allow_methods": ["GE\rT"]}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("cors", [pytest.param(r[1], id=r[0]) for r in QUOTING_CONFIGS])
+def test_a_problem_quoting_the_config_is_one_printable_line(cors: dict[str, Any]) -> None:
+    """`flask gravicors check` prints str(problem): a CR/LF or an escape sequence in
+    the config must not forge a line or reach the terminal."""
+    with pytest.raises(ConfigError) as refused:
+        load_config({"apis": [api("orders", "/orders", cors)]}, {})
+    assert refused.value.problems
+    for item in refused.value.problems:
+        assert str(item).isprintable(), str(item)
+    assert len(str(refused.value).splitlines()) == len(refused.value.problems) + 1
+
+
 def test_cve_2024_6221_private_network_header_is_opt_in() -> None:
     ask = {"HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK": "true"}
     off = build_app([api("orders", "/orders", {**ORDERS_CORS})])

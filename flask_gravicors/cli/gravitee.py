@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..errors import ConfigError
+from ..errors import ConfigError, printable
 from ..gravitee import dump_definition, load_definition
 from ..schema import read_config
 from . import EXIT_CONFLICT, EXIT_INVALID, gravicors
@@ -49,7 +49,7 @@ def import_definitions(files: tuple[str, ...], keys: tuple[str, ...]) -> None:
             data = read_config(file)
             api = load_definition(data, given, gravicors=plugins, strict_keys=False)
         except ConfigError as err:
-            click.echo(f"{file}:", err=True)
+            click.echo(f"{printable(file)}:", err=True)
             echo_problems(err)
             failed = True
             continue

@@ -11,14 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
+from ..errors import printable
+
 #: A field absent on one side of a :class:`Change`.
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
-
-
-def printable(text: str) -> str:
-    """``text`` safe for one line of a terminal: control and other unprintable
-    characters escaped (``\\n``, ``\\x1b``); printable text unchanged."""
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _value(value: Any) -> str:

@@ -362,7 +362,9 @@ class SqlStore:
         return self._versions(rows, 1)[0] if rows else None
 
     def history(self, limit: int | None = None) -> list[Version]:
-        """Versions, newest first (``limit`` of them, or all)."""
+        """Versions, newest first (``limit`` of them, at least 1, or all)."""
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValueError(f"limit must be a whole number from 1, or None for all; got {limit!r}")
         with self._read() as conn:
             if limit is None or limit > MAX_VERSION:  # no more versions than that
                 rows = conn.execute(select(versions).order_by(versions.c.number.desc())).all()

@@ -268,6 +268,15 @@ def test_a_history_limit_beyond_the_versions(store_url: str, limit: int) -> None
     assert [v.number for v in store.history(limit=limit)] == [1]
 
 
+@pytest.mark.parametrize("limit", [0, -1, -2, True, 1.5, "2"])
+def test_a_history_limit_that_is_no_count_is_refused(store_url: str, limit: Any) -> None:
+    """Not a slice of the versions (history(-2) was every version but the two oldest)."""
+    store = new_store(store_url)
+    store.seed(CONFIG)
+    with pytest.raises(ValueError, match="limit must be a whole number from 1"):
+        store.history(limit=limit)
+
+
 def test_before_skips_gaps(store_url: str) -> None:
     store = new_store(store_url)
     store.seed(CONFIG)
