@@ -508,7 +508,9 @@ def check_metrics_path(raw: Any, path: str) -> Messages:
     if isinstance(apis, (list, tuple)):
         for api in apis:
             context = api.get("context_path") if isinstance(api, Mapping) else None
-            owns = isinstance(context, str) and (context == "/" or path == context or path.startswith(context + "/"))
+            if not isinstance(context, str):
+                continue
+            owns = context == "/" or path == context or path.startswith(context + "/")
             if owns and (owner is None or len(context) > owner[0]):
                 owner = (len(context), api.get("name"))
     if owner is None:
