@@ -55,7 +55,12 @@ def _blueprint_resolver(app: Flask) -> Any:
         app = app_ref()
         if app is None:
             return None
-        adapter = _url_adapter(app, environ)
+        try:
+            adapter = _url_adapter(app, environ)
+        except HTTPException:
+            # A Host werkzeug cannot bind (BadHost): Flask answers 400 and no view,
+            # the blueprint's included, runs.
+            return None
         try:
             rule, _ = adapter.match(return_rule=True)
         except MethodNotAllowed as err:

@@ -18,6 +18,7 @@ from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask.globals import request_ctx
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
 
@@ -83,7 +84,15 @@ def _unauthorized() -> Any:
     return redirect(url_for("auth.login", next=here))
 
 
+def unroutable() -> bool:
+    """The request's Host could not be bound (``a..b``, a label over 63 characters):
+    werkzeug has no URL adapter for it, so no ``url_for`` works; it is a 400."""
+    return request_ctx.url_adapter is None
+
+
 def _require_login() -> Any:
+    if unroutable():
+        raise request.routing_exception  # type: ignore[misc]
     current = session._get_current_object()  # type: ignore[attr-defined]
     if isinstance(current, ConsoleSession) and current.unavailable:
         abort(503, "The config store cannot be reached, so the session cannot be checked: try again in a moment.")
@@ -127,7 +136,8 @@ def _next_page(target: str | None) -> str:
     """``target`` when it is a page of this console, else the APIs page: the login
     form never sends anyone elsewhere (no open redirect)."""
     root = request.script_root + "/"
-    if target and target.startswith(root) and not target.startswith("//"):
+    # Printable only: a CR/LF would be refused in the Location header (a 500).
+    if target and target.isprintable() and target.startswith(root) and not target.startswith("//"):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and "\\" not in target:
             return target
@@ -144,16 +154,18 @@ def login() -> Any:
     if form.validate_on_submit():
         state = _state()
         name, address = form.username.data or "", request.remote_addr
-        if state.throttle.blocked(name, address):
-            log.warning("console login throttled for user %s from %s", printable(name[:200]), address)
-            retry = state.throttle.retry_after(name, address)
-            response = current_app.make_response(
-                (render_template("gravicors_console/auth/throttled.html", retry=retry), 429, {"Retry-After": str(retry)})
-            )
-            return response
-        user = state.store.accounts.authenticate(name, form.password.data or "")
+        with state.throttle.attempt(name, address):
+            if state.throttle.blocked(name, address):
+                log.warning("console login throttled for user %s from %s", printable(name[:200]), address)
+                retry = state.throttle.retry_after(name, address)
+                response = current_app.make_response(
+                    (render_template("gravicors_console/auth/throttled.html", retry=retry), 429, {"Retry-After": str(retry)})
+                )
+                return response
+            user = state.store.accounts.authenticate(name, form.password.data or "")
+            if user is None:
+                state.throttle.failed(name, address)
         if user is None:
-            state.throttle.failed(name, address)
             log.warning("console login failed for user %s from %s", printable(name[:200]), address)
             error = "Invalid username or password."
         else:
@@ -182,4 +194,4 @@ def logout() -> Any:
     return redirect(url_for("auth.login"))
 
 
-__all__ = ["bp", "install", "role_required", "ConsoleUser", "wants_html"]
+__all__ = ["bp", "install", "role_required", "ConsoleUser", "wants_html", "unroutable"]

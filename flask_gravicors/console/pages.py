@@ -17,7 +17,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 from ..core import CORS_ENTRYPOINTS
 from ..errors import Problem
 from ..store import StoreError, time_text
-from .auth import wants_html
+from .auth import unroutable, wants_html
 
 #: No inline script or style, nothing from elsewhere, no framing, forms post here only.
 CSP = (
@@ -83,6 +83,9 @@ def _security_headers(response: Response) -> Response:
 def _error(status: int, message: str) -> Any:
     if not wants_html():
         return jsonify(error=message), status
+    if unroutable():
+        # The pages link with url_for, which has nothing to build with here.
+        return Response(message, status, mimetype="text/plain")
     return render_template("gravicors_console/error.html", status=status, message=message), status
 
 

@@ -7,9 +7,16 @@ failures is older than the window. Nothing resets the count early, a successful
 login included (an attacker with an account of their own could otherwise reset
 the count of their address between guesses).
 
+An attempt holds a lock of its user name and one of its address from the check
+to the count (:meth:`LoginThrottle.attempt`): concurrent attempts in one process
+are judged one after the other, so a burst sent at once is not checked against
+the password before any of its failures is counted.
+
 Counted per process with ``memory://`` (each gunicorn worker keeps its own
 counts: with 4 workers an attacker gets at most 4×N guesses per window), across
-workers and hosts with a Redis URL. When Redis cannot be reached, failures are
+workers and hosts with a Redis URL (attempts that reach several processes at the
+same instant may each pass the check before the others count: at most one more
+guess per other process). When Redis cannot be reached, failures are
 counted in this process meanwhile (logged once, and the recovery once) and an
 attempt is refused when either count says so: an outage never unlocks a name
 that is throttled here, and never makes logging in fail.
@@ -21,7 +28,8 @@ import hashlib
 import logging
 import threading
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage, storage_from_string
@@ -32,6 +40,9 @@ log = logging.getLogger("flask_gravicors.console")
 #: Seconds Redis gets to answer (connect, then each command) before the attempt
 #: is counted in this process instead.
 REDIS_TIMEOUT = 0.5
+#: Locks an attempt holds, chosen by its keys' hashes: bounded, whatever names
+#: clients send (two keys sharing a stripe only wait for each other).
+STRIPES = 64
 
 
 def _keys(user_name: str, address: str | None) -> list[tuple[str, str]]:
@@ -62,6 +73,20 @@ class LoginThrottle:
                 raise ConsoleError(f"GRAVICORS_CONSOLE_LIMITS_STORAGE: {err}") from None
         self._lock = threading.Lock()
         self._down = False
+        self._stripes = [threading.Lock() for _ in range(STRIPES)]
+
+    @contextmanager
+    def attempt(self, user_name: str, address: str | None) -> Iterator[None]:
+        """Held from :meth:`blocked` to :meth:`failed` of one attempt: the locks of
+        its user name and its address (taken in one order: no deadlock)."""
+        stripes = sorted({hash(key) % STRIPES for key in _keys(user_name, address)})
+        for i in stripes:
+            self._stripes[i].acquire()
+        try:
+            yield
+        finally:
+            for i in reversed(stripes):
+                self._stripes[i].release()
 
     def _shared_failed(self, err: BaseException) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user  # type: ignore[import-untyped]
 
-from ..store.accounts import ROLES, UserExists, UserNotFound, check_name
+from ..store.accounts import ROLES, LastAdmin, UserExists, UserNotFound, check_name
 from ..store.diff import printable
 from .auth import role_required
 from .forms import UserForm
@@ -55,24 +55,19 @@ def create() -> Any:
     return redirect(url_for("users.index"))
 
 
-def _last_admin(name: str) -> bool:
-    admins = [u.name for u in _accounts().users() if u.role == "admin"]
-    return admins == [name]
-
-
 @bp.post("/users/<segment:name>/role")
 @role_required("admin")
 def set_role(name: str) -> Any:
     role = request.form.get("role", "")
     if role not in ROLES:
         abort(400, f"Role must be one of {', '.join(ROLES)}.")
-    if role != "admin" and _last_admin(name):
-        flash(f"{name} is the last admin: add another admin first.", "error")
-        return redirect(url_for("users.index"))
     try:
-        _accounts().set_role(name, role)
+        _accounts().set_role(name, role, keep_an_admin=True)
     except UserNotFound:
         abort(404, f"No user {printable(name)!r}.")
+    except LastAdmin:
+        flash(f"{name} is the last admin: add another admin first.", "error")
+        return redirect(url_for("users.index"))
     log.info("console: %s set the role of %s to %s", printable(current_user.name), printable(name), role)
     flash(f"{name} is now {role}.")
     return redirect(url_for("users.index"))
@@ -81,13 +76,13 @@ def set_role(name: str) -> Any:
 @bp.post("/users/<segment:name>/delete")
 @role_required("admin")
 def delete(name: str) -> Any:
-    if _last_admin(name):
-        flash(f"{name} is the last admin: add another admin first.", "error")
-        return redirect(url_for("users.index"))
     try:
-        _accounts().delete_user(name)
+        _accounts().delete_user(name, keep_an_admin=True)
     except UserNotFound:
         abort(404, f"No user {printable(name)!r}.")
+    except LastAdmin:
+        flash(f"{name} is the last admin: add another admin first.", "error")
+        return redirect(url_for("users.index"))
     log.info("console: %s removed user %s", printable(current_user.name), printable(name))
     flash(f"User {name} removed; their sessions have ended.")
     return redirect(url_for("users.index"))

@@ -56,6 +56,12 @@ class UserNotFound(AccountError, LookupError):
         super().__init__(f"no user {name!r}")
 
 
+class LastAdmin(AccountError):
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"{name!r} is the last admin")
+
+
 @dataclass(frozen=True)
 class User:
     name: str
@@ -126,16 +132,22 @@ class Accounts:
             raise UserExists(name) from None
         return User(name, role, now)
 
-    def delete_user(self, name: str) -> None:
-        """Remove a user and end every session of theirs; :class:`UserNotFound`."""
+    def delete_user(self, name: str, *, keep_an_admin: bool = False) -> None:
+        """Remove a user and end every session of theirs; :class:`UserNotFound`.
+        ``keep_an_admin``: :class:`LastAdmin` when ``name`` is the only admin."""
         with self.sql._write() as conn:
+            if keep_an_admin:
+                _keep_an_admin(conn, name)
             if conn.execute(delete(users).where(users.c.name == name)).rowcount == 0:
                 raise UserNotFound(name)
             conn.execute(delete(sessions).where(sessions.c.user_name == name))
 
-    def set_role(self, name: str, role: str) -> None:
+    def set_role(self, name: str, role: str, *, keep_an_admin: bool = False) -> None:
+        """``keep_an_admin``: :class:`LastAdmin` when this demotes the only admin."""
         check_role(role)
         with self.sql._write() as conn:
+            if keep_an_admin and role != "admin":
+                _keep_an_admin(conn, name)
             changed = conn.execute(update(users).where(users.c.name == name).values(role=role, updated_at=time.time()))
             if changed.rowcount == 0:
                 raise UserNotFound(name)
@@ -225,8 +237,19 @@ class Accounts:
             return len(conn.execute(query).all())
 
 
+def _keep_an_admin(conn: Any, name: str) -> None:
+    """Inside the write that would remove or demote ``name``: :class:`LastAdmin`
+    when ``name`` is the only admin. Checked in the same transaction as the change
+    (the admins' rows locked on PostgreSQL; SQLite's writes are serial), so two
+    admins demoting each other at once cannot leave none."""
+    admins = conn.scalars(select(users.c.name).where(users.c.role == "admin").with_for_update()).all()
+    if list(admins) == [name]:
+        raise LastAdmin(name)
+
+
 __all__ = [
     "ROLES",
+    "LastAdmin",
     "Accounts",
     "AccountError",
     "User",

@@ -4,7 +4,9 @@ the session ones against gunicorn's workers)."""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 import pytest
@@ -64,6 +66,8 @@ def test_login_sends_back_to_the_page_asked_for_and_nowhere_else(console: Consol
         ("//evil.example/gravicors/", "/gravicors/apis"),
         ("/gravicors\\..\\evil", "/gravicors/apis"),
         ("/elsewhere", "/gravicors/apis"),
+        ("/gravicors/\r\nSet-Cookie: x=1", "/gravicors/apis"),  # a Location header holds no CR/LF
+        ("/gravicors/\x00", "/gravicors/apis"),
     ]:
         client = Console(console.app)
         client.get("/login")
@@ -194,6 +198,38 @@ def test_failed_logins_are_throttled(make_console: Callable[..., Flask]) -> None
     time.sleep(max(0.0, 2.2 - (time.monotonic() - started)))
     response = client.login("editor")
     assert response.status_code == 302 and client.cookie().startswith("s.")  # type: ignore[union-attr]
+
+
+def test_a_burst_of_logins_at_once_gets_no_more_guesses(make_console: Callable[..., Flask]) -> None:
+    """12 logins for one name sent at the same moment (threads), one with the right
+    password: 5 wrong ones at most are checked, however they interleave (the right
+    one logs in when it comes before the fifth failure, else gets 429 too)."""
+    app = make_console(GRAVICORS_CONSOLE_LOGIN_WINDOW=60)
+    add_users(app)
+    clients = [Console(app) for _ in range(12)]
+    for client in clients:
+        client.get("/login")
+    start = threading.Barrier(len(clients))
+
+    def attempt(i: int) -> int:
+        start.wait()
+        password = PASSWORD if i == len(clients) - 1 else "wrong password"
+        return clients[i].post("/login", {"username": "editor", "password": password}).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = list(pool.map(attempt, range(len(clients))))
+    wrong_checked = [status for status in statuses[:-1] if status != 429]
+    assert len(wrong_checked) == 5 and statuses[-1] in (302, 429), statuses
+
+
+def test_a_host_werkzeug_cannot_bind_is_a_400_not_a_500(app: Flask) -> None:
+    """Host ``a..b``: no URL adapter, so no url_for; answered 400, with the headers."""
+    client = app.test_client()
+    for path in ("/gravicors/login", "/gravicors/apis", "/gravicors/nowhere"):
+        for host in ("a..b", "x" * 64 + ".example"):
+            response = client.get(path, headers={"Host": host, "Accept": "text/html"})
+            assert response.status_code == 400, (path, host)
+            assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 
 def test_throttled_per_name_whatever_the_address(make_console: Callable[..., Flask]) -> None:

@@ -3,7 +3,9 @@ on SQLite and on a real PostgreSQL, and the schema step that adds them."""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from sqlalchemy import inspect, select
 
 from flask_gravicors.schema import load_config
 from flask_gravicors.store import tables as schema
-from flask_gravicors.store.accounts import Accounts, UserExists, UserNotFound, session_key
+from flask_gravicors.store.accounts import Accounts, LastAdmin, UserExists, UserNotFound, session_key
 from flask_gravicors.store.sql import SqlStore
 
 from .conftest import CONFIG
@@ -45,6 +47,45 @@ def test_users(accounts: Accounts) -> None:
     ):
         with pytest.raises(UserNotFound):
             call()
+
+
+# (id, what each of two admins does to the other, at the same moment)
+LAST_ADMIN_RACES = [
+    ("both demote", lambda accounts, other: accounts.set_role(other, "viewer", keep_an_admin=True)),
+    ("both remove", lambda accounts, other: accounts.delete_user(other, keep_an_admin=True)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("change", [pytest.param(r[1], id=r[0]) for r in LAST_ADMIN_RACES])
+def test_two_admins_changing_each_other_at_once_leave_one(store_url: str, change: Any) -> None:
+    """keep_an_admin is checked inside the write: of two concurrent changes that
+    would each leave the other admin alone, one is refused (LastAdmin)."""
+    stores = [SqlStore(store_url, lambda raw: load_config(raw, {})) for _ in range(2)]
+    stores[0].migrate()
+    pair = [Accounts(store) for store in stores]
+    try:
+        for _ in range(10):
+            for name in ("alice", "bob"):
+                if pair[0].get_user(name) is None:
+                    pair[0].create_user(name, "admin", PASSWORD)
+                pair[0].set_role(name, "admin")
+            start = threading.Barrier(2)
+
+            def act(i: int, start: threading.Barrier = start) -> str:
+                start.wait()
+                try:
+                    change(pair[i], ("bob", "alice")[i])
+                except LastAdmin:
+                    return "refused"
+                return "done"
+
+            with ThreadPoolExecutor(2) as pool:
+                outcomes = sorted(pool.map(act, range(2)))
+            assert outcomes == ["done", "refused"]
+            assert [u.name for u in pair[0].users() if u.role == "admin"] in (["alice"], ["bob"])
+    finally:
+        for store in stores:
+            store.dispose()
 
 
 @pytest.mark.parametrize(
