@@ -471,6 +471,21 @@ def test_blueprint_bound_api_covers_every_spelling() -> None:
     assert app.view_calls == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".example"])
+@pytest.mark.parametrize("method", ["GET", "OPTIONS"])
+def test_a_host_werkzeug_cannot_bind_is_flasks_400(host: str, method: str) -> None:
+    """Routing a blueprint-bound API binds the URL map to the request's Host: one
+    werkzeug refuses (BadHost) is Flask's 400, never an exception out of the layer."""
+    app = Flask(__name__)
+    shop = Blueprint("shop", __name__, url_prefix="/shop")
+    shop.add_url_rule("/<path:rest>", "any", lambda rest: "ok")
+    app.register_blueprint(shop)
+    app.config["GRAVICORS"] = {"apis": [{"name": "shop", "blueprint": "shop", "cors": {**ORDERS_CORS}}]}
+    GraviCORS(app, entry_points=False)
+    headers = {"Host": host, "Origin": ALLOWED, "Access-Control-Request-Method": "PUT"}
+    assert app.test_client().open("/shop/x", method=method, headers=headers).status_code == 400
+
+
 # --- Regression tests named after each advisory of issue 4 (REFERENCE.md section 3) ---
 
 
