@@ -15,9 +15,10 @@ ConfigError names every problem at once.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .browser import (
     FORBIDDEN_METHODS,
@@ -152,6 +153,32 @@ def names_as_written(messages: Messages, cors: Mapping[str, Any], names: Mapping
     if theirs_of.keys().isdisjoint(messages):
         return messages
     return {theirs_of.get(key, key): value for key, value in messages.items()}
+
+
+#: The message marshmallow gives a field its schema does not have (RAISE).
+UNKNOWN_FIELD = "Unknown field."
+
+
+def suggest_fields(messages: Messages, known: Sequence[str]) -> Messages:
+    """``messages`` of one schema with each unknown field's message naming the
+    closest field of ``known`` (gravicors.E001 "did you mean 'allow_origin'?"), when
+    one is close. Returns ``messages`` itself when nothing is suggested."""
+    out: Messages | None = None
+    for key, value in messages.items():
+        if isinstance(key, str) and value == [UNKNOWN_FIELD]:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            if close:
+                out = dict(messages) if out is None else out
+                out[key] = [problem("gravicors.E001", f"did you mean {close[0]!r}?")]
+    return messages if out is None else out
+
+
+def known_fields(schema: Any, *others: Iterable[str]) -> list[str]:
+    """The names ``schema`` loads (its fields' ``data_key`` or names), and ``others``."""
+    names = [field.data_key or name for name, field in schema.load_fields.items()]
+    for more in others:
+        names.extend(more)
+    return names
 
 
 #: Fetch "forbidden method" that the config refuses: browsers never send them.

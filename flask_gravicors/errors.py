@@ -247,8 +247,14 @@ def _with_id(message: str) -> tuple[str, str]:
     found = _ID_PREFIX.match(message)
     if found:
         return found.group(1), message
-    rule_id = _MARSHMALLOW_IDS.get(message, "gravicors.E003")
-    return rule_id, f"{rule_id}: {message}"
+    # marshmallow's own messages: with the rule's title and hint like every other.
+    rule_id = _MARSHMALLOW_IDS.get(message)
+    if rule_id in ("gravicors.E001", "gravicors.E002"):
+        title, hint = RULES[rule_id]
+        return rule_id, f"{rule_id}: {title} (hint: {hint})"
+    if rule_id is not None:
+        return rule_id, problem(rule_id, "null is not accepted here")
+    return "gravicors.E003", problem("gravicors.E003", message.rstrip("."))
 
 
 def printable(text: str) -> str:

@@ -82,8 +82,9 @@ class TwoSpellings(Schema):
             raise ValidationError(found)
 
     def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
-        if isinstance(data, Mapping) and isinstance(error.messages, dict) and self.CAMEL:
-            shown = checks.names_as_written(error.messages, data, self.CAMEL)
+        if isinstance(data, Mapping) and isinstance(error.messages, dict):
+            shown = checks.names_as_written(error.messages, data, self.CAMEL) if self.CAMEL else error.messages
+            shown = checks.suggest_fields(shown, checks.known_fields(self, self.CAMEL))
             if shown is not error.messages:
                 raise ValidationError(shown, data=data, valid_data=error.valid_data)
 

@@ -101,11 +101,22 @@ class CorsSchema(Schema):
         # must find the problem under the name they wrote (``maxAge``, not ``max_age``).
         if isinstance(data, Mapping) and isinstance(error.messages, dict):
             shown = checks.names_as_written(error.messages, data)
+            shown = checks.suggest_fields(shown, checks.known_fields(self, checks.GRAVITEE_NAMES))
             if shown is not error.messages:
                 raise ValidationError(shown, data=data, valid_data=error.valid_data)
 
 
-class PolicyRefSchema(Schema):
+class Suggests(Schema):
+    """A schema whose unknown fields' problems name the closest known field."""
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        if isinstance(error.messages, dict):
+            shown = checks.suggest_fields(error.messages, checks.known_fields(self))
+            if shown is not error.messages:
+                raise ValidationError(shown, data=data, valid_data=error.valid_data)
+
+
+class PolicyRefSchema(Suggests):
     """One step of an API's policy chain."""
 
     class Meta:
@@ -166,7 +177,7 @@ class ApiSchema(TwoSpellings):
         return data
 
 
-class ConfigSchema(Schema):
+class ConfigSchema(Suggests):
     """The whole config: ``app.config["GRAVICORS"]``, a JSON file, or ``reconfigure()``'s argument."""
 
     class Meta:

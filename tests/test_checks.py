@@ -806,3 +806,27 @@ def test_merge_messages() -> None:
     assert checks.merge_messages({"apis": ["not a list"]}, {"apis": {0: {"context_path": ["d"]}}}) == {
         "apis": {"_schema": ["not a list"], 0: {"context_path": ["d"]}}
     }
+
+
+# (id, config with a misspelt field, where, what the problem says)
+MISSPELT = [
+    ("cors field", cfg({"enabled": True, "allow_origins": ["https://a.example"]}), "apis[0].cors.allow_origins",
+     "did you mean 'allow_origin'?"),
+    ("cors field, Gravitee's spelling", cfg({"enabled": True, "allowCredential": True}), "apis[0].cors.allowCredential",
+     "did you mean 'allowCredentials'?"),
+    ("API field", {"apis": [{"name": "orders", "contextPath": "/orders"}]}, "apis[0].contextPath",
+     "did you mean 'context_path'?"),
+    ("plan field", cfg(plans=[{"name": "p", "securty": "keyless"}]), "apis[0].plans[0].securty", "did you mean 'security'?"),
+    ("flow field", cfg(flows=[{"requst": []}]), "apis[0].flows[0].requst", "did you mean 'request'?"),
+    ("top level", {"apis": [], "flow": []}, "flow", "did you mean 'flows'?"),
+    ("nothing close", cfg({"enabled": True, "zzzz": 1}), "apis[0].cors.zzzz", "unknown field (hint: remove it"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("config", "path", "says"), [pytest.param(*r[1:], id=r[0]) for r in MISSPELT])
+def test_an_unknown_field_names_the_closest_known_one(config: dict[str, Any], path: str, says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_config(config, {})
+    (found,) = [p for p in refused.value.problems if p.path == path]
+    assert found.id == "gravicors.E001" and says in found.message, found.message
+    assert "(hint: " in found.message

@@ -228,7 +228,7 @@ BAD_CONFIGS = [
         "resolver_parameter",
         "Expression Language",
     ),
-    ({"signature": "HMAC_HS256"}, "resolver_parameter", "Missing data"),
+    ({"signature": "HMAC_HS256"}, "resolver_parameter", "missing required field"),
 ]
 
 
