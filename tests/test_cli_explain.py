@@ -78,9 +78,29 @@ def test_a_bad_header_name_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "is not a header name" in result.stderr
 
 
+# (--origin as typed, what the usage error says)
+NOT_ORIGINS = [
+    ("https://shop.example.com/", "has a trailing slash; did you mean https://shop.example.com?"),
+    ("shop.example.com", "does not start with scheme://; did you mean https://shop.example.com?"),
+    ("https://shop.example.com/cart", "has a path"),
+    ("https://*.example.com", "a pattern, not an origin"),
+    ("https://bücher.example", "in punycode: xn--bcher-kva.example"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("origin", "says"), NOT_ORIGINS)
+def test_an_origin_no_browser_sends_is_a_usage_error(origin: str, says: str) -> None:
+    """Else it would be judged, and a change "allowing" it suggested that the
+    config refuses (E020)."""
+    result = run(app_with(ORDERS), "/orders/1", "--origin", origin)
+    assert result.exit_code == 2 and "no browser sends it" in result.output and says in result.output
+
+
 def test_printed_values_are_escaped() -> None:
-    result = run(app_with(ORDERS), "/orders/1", "--origin", "https://evil.test\x1b[31m")
+    result = run(app_with(ORDERS), "/orders/1%1b[31m", "--origin", O)
     assert "\x1b" not in result.stdout and "\\x1b" in result.stdout
+    refused = run(app_with(ORDERS), "/orders/1", "--origin", "https://evil.test\x1b[31m")
+    assert refused.exit_code == 2 and "\x1b" not in refused.output and "\\x1b" in refused.output
 
 
 def test_the_readme_shows_what_the_command_prints() -> None:

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..checks import origin_problem
 from ..explain import BrowserRequest
 from ..store.diff import printable
 from . import EXIT_BLOCKED, EXIT_OK, gravicors
@@ -49,6 +50,7 @@ def explain(
     otherwise (a path outside every API and an API whose CORS does not apply
     included).
     """
+    _check_origin(origin)
     app = load_app()
     ext = extension_of(app)
     try:
@@ -62,3 +64,21 @@ def explain(
         for line in report.text().splitlines():
             click.echo(printable(line))
     sys.exit(EXIT_OK if report.allowed else EXIT_BLOCKED)
+
+
+def _check_origin(origin: str) -> None:
+    """A usage error (exit 2) for an --origin no browser sends (a trailing slash, no
+    scheme, a path...), judged by the rule the config's origins follow, with the
+    spelling meant when it is plain; ``null`` is what sandboxed and file: pages send."""
+    if origin == "null":
+        return
+    found = origin_problem(origin) if "*" not in origin else ("gravicors.E022", f"{origin!r}: a pattern, not an origin")
+    if found is None:
+        return
+    meant = None
+    if "://" not in origin and "/" not in origin.strip("/"):
+        meant = "https://" + origin.strip("/")
+    elif origin.endswith("/") and origin_problem(origin.rstrip("/")) is None:
+        meant = origin.rstrip("/")
+    hint = f"; did you mean {meant}?" if meant else ""
+    raise click.BadParameter(f"no browser sends it: {found[1]}{hint}", param_hint="'--origin'")
