@@ -271,6 +271,12 @@ def origin_problem(entry: str) -> tuple[str, str] | None:
         return "gravicors.E020", f"{shown_entry} contains control characters"
     parts = split_origin(entry)
     if parts is None:
+        if "*" in entry or entry.startswith("."):
+            # flask-cors's habit: ".*example.com" is a regex there, here nothing.
+            return "gravicors.E020", (
+                f"{shown_entry} does not start with scheme://; for subdomains write a wildcard such as "
+                "https://*.example.com, or a regular expression holding one of ( [ { \\ ^ $ | (matched whole)"
+            )
         return "gravicors.E020", f"{shown_entry} does not start with scheme://"
     if not parts.host.isascii():
         return "gravicors.E026", shown_entry + _punycode_hint(parts.host)

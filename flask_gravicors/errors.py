@@ -36,7 +36,10 @@ RULES: dict[str, tuple[str, str]] = {
         "use an absolute path like /orders: no trailing slash, no '//', '.', '..', '?', '#', whitespace or U+FFFD",
     ),
     "gravicors.E013": ("duplicate context path or blueprint", "bind each path or blueprint to one API"),
-    "gravicors.E014": ("unknown policy", "install the plugin that provides it, or fix the name"),
+    "gravicors.E014": (
+        "unknown policy",
+        "fix the name, or install the plugin that provides it (rate-limit ships under plugins/)",
+    ),
     "gravicors.E015": (
         "a plugin refused the config",
         "its plugin raised an error on this config (the policy, security type or hook is named in the message): "
@@ -54,7 +57,7 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "gravicors.E019": (
         "unknown security type",
-        "use keyless, api-key (plugins/gravicors-apikey) or jwt (plugins/gravicors-jwt), or install the plugin",
+        "fix the name, or install the plugin that provides it (api-key and jwt ship under plugins/)",
     ),
     # Origins.
     "gravicors.E020": (

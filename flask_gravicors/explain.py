@@ -425,7 +425,9 @@ def _preflight_runs(api: CompiledApi, rel: str) -> tuple[str, ...]:
 
 
 def _actual_runs(api: CompiledApi, rel: str, method: str) -> tuple[str, ...]:
-    plans = [f"plan {plan.name} ({getattr(plan.security, 'name', type(plan.security).__name__)})" for plan in api.plans]
+    named = [f"{plan.name} ({getattr(plan.security, 'name', type(plan.security).__name__)})" for plan in api.plans]
+    # One plan runs: the first, in Gravitee's order, whose security the request meets.
+    plans = [f"plan {named[0]}"] if len(named) == 1 else [f"one plan of {', '.join(named)}"] if named else []
     steps = _step_names(api.platform.select(rel, method)) + _step_names(api.flows.select(rel, method))
     return (*plans, *steps)
 

@@ -16,6 +16,7 @@ where Gravitee would not, or the reverse.
 from __future__ import annotations
 
 import contextvars
+import difflib
 import re
 from typing import Any, ClassVar, Mapping
 
@@ -96,8 +97,20 @@ def installed(registry: contextvars.ContextVar[Mapping[str, Any]], name: str, fi
     cls = found.get(name)
     if cls is None:
         names = ", ".join(sorted(found)) or "none"
-        raise ValidationError({field: [problem(rule, f"{name!r}; installed {what}: {names}")]})
+        detail = f"{name!r}; installed {what}: {names}"
+        if isinstance(name, str) and name in SHIPPED_PLUGINS:
+            package = SHIPPED_PLUGINS[name]
+            detail += f"; {name!r} comes with the {package} plugin (from a clone: pip install -e plugins/{package})"
+        elif isinstance(name, str):
+            close = difflib.get_close_matches(name, list(found), n=1, cutoff=0.6)
+            detail += f"; did you mean {close[0]!r}?" if close else ""
+        raise ValidationError({field: [problem(rule, detail)]})
     return cls
+
+
+#: The policies and security types of the plugins shipped under ``plugins/``: an
+#: unknown one of these names says which package to install.
+SHIPPED_PLUGINS = {"rate-limit": "gravicors-ratelimit", "api-key": "gravicors-apikey", "jwt": "gravicors-jwt"}
 
 
 def configuration_of(cls: Any, configuration: Any, field: str = "configuration", kind: str = "policy") -> Any:

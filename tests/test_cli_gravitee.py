@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -131,6 +132,20 @@ def test_export_all_leaves_blueprint_apis_out() -> None:
     assert "API 'shop' is bound to a blueprint: left out" in result.stderr
 
 
+def test_export_all_then_import_gives_the_apis_back(tmp_path: Path) -> None:
+    """export prints a JSON list for several APIs; import reads each of its items."""
+    public = {"name": "public", "context_path": "/public", "cors": {"enabled": True, "allow_origin": ["https://a.example"]}}
+    exported = app_with([ORDERS, public]).test_cli_runner().invoke(gravicors, ["export"])
+    path = tmp_path / "all.json"
+    path.write_text(exported.stdout)
+    result = invoke("import", str(path), "--keys", "Gold=k1")
+    assert result.exit_code == 0, result.stderr
+    assert GraviCORS().load(json.loads(result.stdout)) == GraviCORS().load({"apis": [ORDERS, public]})
+    path.write_text(json.dumps([json.loads(exported.stdout)[0], {"nope": 1}]))
+    refused = invoke("import", str(path), "--keys", "Gold=k1")
+    assert refused.exit_code == EXIT_INVALID and f"{path}[1]:" in refused.stderr
+
+
 @pytest.mark.parametrize(("name", "status"), [("nope", EXIT_CONFLICT), ("shop", EXIT_INVALID)])
 def test_export_errors(name: str, status: int) -> None:
     result = app_with([ORDERS, SHOP]).test_cli_runner().invoke(gravicors, ["export", "--api", name])
@@ -168,7 +183,8 @@ MALFORMED_FILES = [
      '{"name": "x", "proxy": {"context_path": "/x"}, "plans": [{"name": "p", "security": "KEY_LESS", "securityDefinition": "%s"}]}'
      % ("[" * 30_000 + "]" * 30_000), "plans[0].securityDefinition: gravicors.E006"),
     ("a file nested 100 000 levels", '{"name": "x", "flows": %s}' % ("[" * 100_000 + "]" * 100_000), "gravicors.E006"),
-    ("a JSON list", "[1, 2]", "gravicors.E004"),
+    ("a JSON string", '"x"', "gravicors.E004"),
+    ("a JSON list of no definitions", "[1, 2]", "gravicors.E004"),
 ]
 
 
@@ -180,7 +196,8 @@ def test_import_of_a_malformed_definition(tmp_path: Path, content: str, line: st
     # SystemExit: the command chose its status; another exception would be one it did not catch.
     assert isinstance(result.exception, SystemExit), result.exc_info
     assert (result.exit_code, result.stdout) == (EXIT_INVALID, "")
-    assert f"{path}:" in result.stderr and line in result.stderr
+    # Each problem under its file, or its item of a file holding a list.
+    assert re.search(re.escape(str(path)) + r"(\[\d+\])?:", result.stderr) and line in result.stderr
 
 
 def test_import_of_malformed_definitions_prints_no_traceback(tmp_path: Path) -> None:
@@ -195,4 +212,4 @@ def test_import_of_malformed_definitions_prints_no_traceback(tmp_path: Path) -> 
     assert (done.returncode, done.stdout) == (EXIT_INVALID, "")
     assert "Traceback" not in done.stderr
     for name, (_, _, line) in zip(names, MALFORMED_FILES, strict=True):
-        assert f"{name}:" in done.stderr and line in done.stderr
+        assert re.search(re.escape(name) + r"(\[\d+\])?:", done.stderr) and line in done.stderr

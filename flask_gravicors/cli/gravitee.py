@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
@@ -27,13 +27,31 @@ def _parse_keys(values: tuple[str, ...]) -> dict[str, list[str]]:
     return keys
 
 
+def _definitions(files: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    """(where, definition) of each FILE: its JSON object, or each item of its JSON
+    list (what ``flask gravicors export`` prints for several APIs); a FILE that
+    cannot be read gives its ConfigError instead."""
+    for file in files:
+        shown = printable(file)
+        try:
+            data = read_config(file)
+        except ConfigError as err:
+            yield shown, err
+            continue
+        if isinstance(data, list):
+            yield from ((f"{shown}[{i}]", item) for i, item in enumerate(data))
+        else:
+            yield shown, data
+
+
 @gravicors.command("import", with_appcontext=False)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--keys", "keys", multiple=True, metavar="PLAN=K1,K2", help="API keys of an api-key plan (repeatable).")
 def import_definitions(files: tuple[str, ...], keys: tuple[str, ...]) -> None:
     """Translate Gravitee API definitions (v2, v4, or v4 exports) into a config.
 
-    Prints ``{"apis": [...]}`` on stdout, one API per FILE, ready for
+    Prints ``{"apis": [...]}`` on stdout, one API per FILE (or per item of a FILE
+    holding a JSON list, as ``export`` prints for several APIs), ready for
     ``GRAVICORS``; problems go to stderr (exit status 1). Gravitee keeps API keys
     in subscriptions, not in definitions: give them with --keys PLAN=K1,K2; an
     api-key plan without keys refuses every key, and this command says so on
@@ -44,12 +62,13 @@ def import_definitions(files: tuple[str, ...], keys: tuple[str, ...]) -> None:
     apis: list[dict[str, Any]] = []
     used: set[str] = set()
     failed = False
-    for file in files:
+    for where, data in _definitions(files):
         try:
-            data = read_config(file)
+            if isinstance(data, ConfigError):
+                raise data
             api = load_definition(data, given, gravicors=plugins, strict_keys=False)
         except ConfigError as err:
-            click.echo(f"{printable(file)}:", err=True)
+            click.echo(f"{where}:", err=True)
             echo_problems(err)
             failed = True
             continue
@@ -60,8 +79,8 @@ def import_definitions(files: tuple[str, ...], keys: tuple[str, ...]) -> None:
                 used.add(plan["name"])
             else:
                 click.echo(
-                    f"{file}: api-key plan {plan['name']!r} has no keys: it refuses every key "
-                    f"(give them with --keys '{plan['name']}=K1,K2')",
+                    f"{where}: api-key plan {printable(plan['name'])!r} has no keys: it refuses every key "
+                    f"(give them with --keys '{printable(plan['name'])}=K1,K2')",
                     err=True,
                 )
         apis.append(api)

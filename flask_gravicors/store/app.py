@@ -231,15 +231,17 @@ class AppStore:
         self.applied = version.number
         if refused is not None:
             self._refuse(*refused)  # the newest refused, once
-        if not seeded and given is not None:
+        if not seeded and given is not None and not self.command:
+            # Said by the processes that serve (a command runs nothing to warn of).
             try:
                 differs = canonical(given) != version.config
             except ConfigError:
                 differs = True
             if differs:
                 log.warning(
-                    "GRAVICORS differs from the store's version %d, which is what runs (store %s); "
-                    "save it with `flask gravicors apply` to run it",
+                    "GRAVICORS differs from the store's version %d, which is what runs (store %s): once the store "
+                    "holds a version, GRAVICORS only seeds an empty store; change the config with `flask gravicors "
+                    "apply`, the console or `rollback`",
                     version.number,
                     self.sql.url_text,
                 )

@@ -82,6 +82,9 @@ def test_the_store_wins_over_the_app_config(
     with caplog.at_level(logging.WARNING, logger="flask_gravicors"):
         make_app(sqlite_url, config_for("https://v2.example"))  # the same: no warning
         make_app(sqlite_url, None)  # none given: no warning
+        with click.Context(click.Command("history")) as ctx:
+            ctx.meta[CLI_MARK] = True
+            make_app(sqlite_url)  # a flask gravicors command runs nothing: no warning
     assert messages(caplog, "differs") == []
 
 
