@@ -105,7 +105,8 @@ class List(fields.List):
         if self.one_string and isinstance(value, str):
             value = [value]
         if not isinstance(value, (list, tuple)):
-            raise _wrong("a list", value)
+            # A list of secrets given as one value is a secret too: its type only.
+            raise _wrong("a list", value, getattr(self.inner, "secret", False))
         loaded: list[Any] = []
         errors: dict[int, Any] = {}
         for i, item in enumerate(value):

@@ -102,6 +102,29 @@ def test_propagate_api_key(propagate: bool, seen: str | None) -> None:
     assert outcome.response.json == {"key": seen}
 
 
+# (query string sent, what the view sees of it without propagateApiKey)
+QUERY_KEYS = [
+    ("api-key=k1&page=2", {"args": {"page": "2"}, "query": "page=2"}),
+    ("page=2&api%2Dkey=k1&q=a+b%20c", {"args": {"page": "2", "q": "a b c"}, "query": "page=2&q=a+b%20c"}),
+    ("api-key=k1", {"args": {}, "query": ""}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("query", "seen"), QUERY_KEYS)
+def test_a_key_sent_in_the_query_does_not_reach_the_view(query: str, seen: dict[str, Any]) -> None:
+    """As Gravitee's cleanupApiKey: the query parameter goes too, the others keep
+    their bytes; request.args and request.url no longer hold the key."""
+    app = keyed_app([plan("Gold", "api-key", keys=["k1"])])
+
+    @app.get("/orders/query")
+    def query_view() -> Any:
+        return {"args": request.args.to_dict(), "query": request.query_string.decode(), "url": request.url}
+
+    outcome = fetch(app, "GET", f"/orders/query?{query}").assert_allowed(status=200)
+    body = outcome.response.json
+    assert {"args": body["args"], "query": body["query"]} == seen and "k1" not in body["url"]
+
+
 @pytest.mark.parametrize("run_policies", [False, True])
 @pytest.mark.parametrize("make", [lambda rp: keyed_app([GOLD], rp), legacy_app], ids=["plan", "legacy policy"])
 def test_a_preflight_never_needs_a_key(make: Any, run_policies: bool) -> None:
@@ -143,12 +166,15 @@ def test_legacy_policy_as_a_flow_step_still_checks_keys() -> None:
         ({"plans": [plan("Gold", "api-key", keys=["k"], colour="red")]}, "apis[0].plans[0].configuration.colour"),
         ({"plans": [plan("Gold", "api-key", keys=[""])]}, "apis[0].plans[0].configuration.keys[0]"),
         ({"flows": [flow(step("api-key", keys=[]))]}, "apis[0].flows[0].request[0].configuration.keys"),
+        ({"plans": [plan("Gold", "api-key", keys="secret-key-1")]}, "apis[0].plans[0].configuration.keys"),
+        ({"policies": [policy("api-key", keys="secret-key-1")]}, "apis[0].policies[0].config.keys"),
     ],
 )
 def test_config_errors(fields: dict[str, Any], path: str) -> None:
     with pytest.raises(ConfigError) as caught:
         make_app([api("orders", "/orders", **fields)])
     assert [p.path for p in caught.value.problems] == [path]
+    assert "secret-key" not in str(caught.value)  # keys are secrets, even given as one string
 
 
 @pytest.mark.parametrize(

@@ -256,6 +256,9 @@ class Jwks:
         self.document: dict[str, Any] = {"keys": []}
         self.hits = 0
         self.mode = "ok"
+        #: A "drip" answer began; when it ended (its last byte, or the client gone).
+        self.dripping = False
+        self.drip_ended = float("inf")
         jwks = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -277,12 +280,29 @@ class Jwks:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if jwks.mode == "drip":
+                    # A byte every 0.1 s: no read ever waits as long as the timeout.
+                    jwks.dripping = True
+                    try:
+                        for byte in body:
+                            time.sleep(0.1)
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                    except OSError:
+                        pass  # the client gave up
+                    finally:
+                        jwks.drip_ended = time.monotonic()
+                    return
                 self.wfile.write(body)
 
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that gave up on a dripped answer: expected
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/jwks.json"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -367,8 +387,9 @@ def test_an_unreachable_jwks_keeps_the_old_keys(jwks: Jwks, caplog: pytest.LogCa
     assert len([r for r in caplog.records if "cannot be fetched" in r.getMessage()]) == 1
 
 
-@pytest.mark.parametrize("mode", ["fail", "redirect", "hang"])
+@pytest.mark.parametrize("mode", ["fail", "redirect", "hang", "drip"])
 def test_a_jwks_that_does_not_answer_refuses_within_the_timeout(jwks: Jwks, mode: str) -> None:
+    jwks.publish(("k1", RSA_KEY))  # dripped, it would take over a minute
     jwks.mode = mode
     app = jwks_app(jwks, jwksTimeout=0.5)
     started = time.monotonic()
@@ -490,3 +511,23 @@ def test_gravitee_translation_checks_types(gravitee: dict[str, Any], error: str)
 def test_gravitee_timeouts_are_capped_at_ten_seconds() -> None:
     assert JwtSecurity.from_gravitee({**HS, "connectTimeout": 10**30, "requestTimeout": 500})["jwksTimeout"] == 10.0
     assert JwtSecurity.from_gravitee({**HS, "connectTimeout": 1500})["jwksTimeout"] == 1.5
+
+
+def test_a_slow_refresh_holds_up_no_request_that_has_a_key(jwks: Jwks) -> None:
+    """While one request refreshes stale keys from a slow JWKS, the others go on
+    with the keys they have instead of waiting for it."""
+    jwks.publish(("k1", RSA_KEY))
+    app = jwks_app(jwks, jwksTimeout=1)
+    me(app, **signed("k1")).assert_allowed(status=200)
+    security = compiled(app, "orders").plans[0].security
+    assert isinstance(security, JwtSecurity) and security.jwks is not None
+    security.jwks._next_fetch = 0  # stale
+    jwks.mode = "drip"
+    refreshing = threading.Thread(target=lambda: me(app, **signed("k1")))
+    refreshing.start()
+    while not jwks.dripping:  # the refresh has begun
+        time.sleep(0.01)
+    me(app, **signed("k1")).assert_allowed(status=200)
+    answered = time.monotonic()
+    refreshing.join(timeout=120)
+    assert answered < jwks.drip_ended  # answered while the refresh still read the JWKS

@@ -28,6 +28,7 @@ included.
 from __future__ import annotations
 
 from typing import Any, Mapping
+from urllib.parse import unquote_plus
 
 from flask import Request
 from marshmallow import Schema, pre_load, validate
@@ -62,7 +63,8 @@ class ApiKeyPlanSchema(Schema):
     header = Text(load_default=DEFAULT_HEADER, validate=_HEADER)
     #: The query parameter holding the key when the header is absent.
     query_param = Text(load_default=DEFAULT_QUERY_PARAM, validate=validate.Length(min=1))
-    #: Keep the key header for the view; ``false`` removes it, as Gravitee removes it before the backend.
+    #: Keep the key for the view; ``false`` removes the header and the query parameter, as Gravitee removes them
+    #: before the backend.
     propagate_api_key = Flag(load_default=False)
 
     @pre_load
@@ -113,6 +115,21 @@ class _Keys:
             return MISSING
         return None if key in self.keys else INVALID
 
+    def strip(self, request: Request) -> None:
+        """Remove the key from the request the view sees: the header and the query
+        parameter, as Gravitee's ``cleanupApiKey`` does (else a key sent in the URL
+        reaches ``request.args`` and ``request.url``, and whatever logs them)."""
+        request.environ.pop(self.environ_key, None)
+        query = request.environ.get("QUERY_STRING") or ""
+        if query_param(request, self.query_param) is None:
+            return
+        # The other parameters keep their bytes as sent; only the key's go.
+        kept = "&".join(part for part in query.split("&") if unquote_plus(part.partition("=")[0]) != self.query_param)
+        request.environ["QUERY_STRING"] = kept
+        request.query_string = kept.encode("latin-1")
+        for cached in ("args", "values", "url", "full_path"):
+            request.__dict__.pop(cached, None)
+
 
 class ApiKeySecurity(SecurityType):
     """``api-key``: a plan whose consumers send a key."""
@@ -132,7 +149,7 @@ class ApiKeySecurity(SecurityType):
     def authenticate(self, request: Request) -> Failure | None:
         failure = self._keys.check(self._keys.read(request))
         if failure is None and self._strip:
-            request.environ.pop(self._keys.environ_key, None)
+            self._keys.strip(request)
         return failure
 
     @classmethod

@@ -151,7 +151,7 @@ class JwtConfigSchema(Schema):
     #: The claim naming the user, put in ``request.environ["gravicors_jwt.user"]`` (all claims are in
     #: ``request.environ["gravicors_jwt.claims"]``).
     user_claim = Text(load_default="sub")
-    #: Seconds each socket operation of a JWKS fetch (connect, each read) may wait.
+    #: Seconds a JWKS fetch may take: connecting, and the whole download (however slowly the server sends it).
     jwks_timeout = Number(load_default=2.0, validate=validate.Range(min=0, max=10, min_inclusive=False))
     #: Seconds the fetched keys are used before the JWKS is fetched again (a token with an unknown ``kid`` fetches
     #: it at most once per 30 s).
@@ -215,13 +215,24 @@ class JwksCache:
         self._lock = threading.Lock()
 
     def key(self, kid: str | None) -> Any:
-        """The key for a token's ``kid`` (``None``: the only key), or ``None``."""
+        """The key for a token's ``kid`` (``None``: the only key), or ``None``.
+
+        One thread fetches at a time. While it does, a request that has a key
+        (the stale one) goes on with it instead of waiting; one that has none waits
+        for the fetch, at most as long as a fetch may take."""
         if self._due(kid, self.clock()):
-            with self._lock:
-                # Another thread may have fetched while this one waited.
-                now = self.clock()
-                if self._due(kid, now):
-                    self._refetch(now)
+            if self._pick(kid) is not None:
+                acquired = self._lock.acquire(blocking=False)
+            else:
+                acquired = self._lock.acquire(timeout=2 * self.timeout + 1)
+            if acquired:
+                try:
+                    # Another thread may have fetched while this one waited.
+                    now = self.clock()
+                    if self._due(kid, now):
+                        self._refetch(now)
+                finally:
+                    self._lock.release()
         return self._pick(kid)
 
     def _due(self, kid: str | None, now: float) -> bool:
@@ -256,10 +267,23 @@ class JwksCache:
     def _fetch(self) -> dict[str | None, Any]:
         opener = urllib.request.build_opener(_NoRedirect)
         request = urllib.request.Request(self.url, headers={"Accept": "application/json"})
+        # ``timeout`` bounds each socket operation; the deadline bounds the whole
+        # download (a server that sends a byte now and then never times a read out).
+        deadline = time.monotonic() + self.timeout
+        chunks: list[bytes] = []
+        size = 0
         with opener.open(request, timeout=self.timeout) as response:
-            raw = response.read(MAX_JWKS_BYTES + 1)
-        if len(raw) > MAX_JWKS_BYTES:
+            while size <= MAX_JWKS_BYTES:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"JWKS not read within {self.timeout:g} s")
+                chunk = response.read1(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        if size > MAX_JWKS_BYTES:
             raise ValueError("JWKS larger than 1 MiB")
+        raw = b"".join(chunks)
         document = json.loads(raw)
         keys: dict[str | None, Any] = {}
         family = {"RS": "RSA", "ES": "EC"}[self.alg[:2]]
