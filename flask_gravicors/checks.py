@@ -479,9 +479,13 @@ def config_warnings(config: Mapping[str, Any], debug: bool) -> list[str]:
                 detail = f"API {api['name']!r}: policies[{plan['legacy_index']}] is plan {plan['name']!r}"
                 out.append(problem("gravicors.W010", detail))
         cors = api["cors"]
-        if not cors["enabled"]:
-            continue
         where = f"API {api['name']!r}"
+        if not cors["enabled"]:
+            # The block's default is off, as Gravitee's: a block written without
+            # "enabled" would otherwise do nothing, silently.
+            if cors["allow_origin"]:
+                out.append(problem("gravicors.W014", where))
+            continue
         if CORS_ENTRYPOINTS.isdisjoint(api["entrypoints"]):
             out.append(problem("gravicors.W001", f"{where} has entrypoints {api['entrypoints']}"))
             continue

@@ -205,6 +205,10 @@ RULES: dict[str, tuple[str, str]] = {
         "each worker counts alone and a scrape sees one of them: start the server with PROMETHEUS_MULTIPROC_DIR "
         "(or GRAVICORS_METRICS_DIR) naming an empty directory, e.g. PROMETHEUS_MULTIPROC_DIR=$(mktemp -d) gunicorn ...",
     ),
+    "gravicors.W014": (
+        "a cors block lists origins but CORS is not enabled",
+        "set \"enabled\": true (Gravitee's Enable CORS) to apply it; until then no CORS header is sent for this API",
+    ),
 }
 
 _ID_PREFIX = re.compile(r"^(gravicors\.[EW]\d{3}): ")

@@ -670,6 +670,9 @@ def test_reconfigure_refuses_and_the_old_config_stays() -> None:
         ({"allow_origin": [SHOP], "allow_headers": ["content-type", "x-company-.*"]}, None, False, ["gravicors.W007"]),
         ({"allow_origin": [SHOP], "expose_headers": ["^x-trace"]}, None, False, ["gravicors.W007"]),
         ({"allow_origin": [SHOP], "allow_headers": ["*", "x-a.b", "x-plus+1"], "expose_headers": ["x.y"]}, None, False, []),
+        # origins listed, "enabled" forgotten (the default is off, as Gravitee's)
+        ({"enabled": False, "allow_origin": [SHOP]}, None, False, ["gravicors.W014"]),
+        ({"enabled": False}, None, False, []),
     ],
 )
 def test_warnings_are_logged_once_at_start(
