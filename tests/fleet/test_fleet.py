@@ -174,13 +174,25 @@ def test_worker_classes(
     pg = store == "postgresql"
     store_url = request.getfixturevalue("pg_url" if pg else "sqlite_url")
     server = gunicorn(store_url, workers=2, worker_class=worker_class, **({"FLEET_POLL_INTERVAL": "10"} if pg else {}))
+
+    def answering() -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < 1.5:  # inside a 10 s wait on PostgreSQL
+            assert get(server.port, "/ready", timeout=2.5)[0] == 200
+
+    a_save_reaches_every_worker(store_url, server, tmp_path, meanwhile=answering)
+
+
+def a_save_reaches_every_worker(
+    store_url: str, server: Gunicorn, tmp_path: Path, meanwhile: Callable[[], None] = lambda: None
+) -> None:
+    """Every worker of ``server`` serves the seed; after ``meanwhile``, a saved
+    version reaches each within 1 s, and status lists exactly them, at it."""
     pids = server.pids()
     prober = Prober([server])
     try:
         prober.wait_serving(pids, ORIGIN, timeout=5)
-        started = time.monotonic()
-        while time.monotonic() - started < 1.5:  # inside a 10 s wait on PostgreSQL
-            assert get(server.port, "/ready", timeout=2.5)[0] == 200
+        meanwhile()
         number, returned = apply(store_url, tmp_path, "https://v2.example")
         prober.wait_serving(pids, "https://v2.example", DEADLINE, since=returned)
         time.sleep(0.3)  # each worker reports right after applying
@@ -206,17 +218,7 @@ UWSGI_MODES = [
 def test_uwsgi(sqlite_url: str, uwsgi: Callable[..., UWSGI], tmp_path: Path, options: list[str], workers: int) -> None:
     """Under uWSGI, however it loads the app, every worker (and only the workers)
     runs a watcher: a saved version reaches each within 1 s, and status lists them."""
-    server = uwsgi(sqlite_url, *options, workers=workers)
-    pids = server.pids()
-    prober = Prober([server])
-    try:
-        prober.wait_serving(pids, ORIGIN, timeout=5)
-        number, returned = apply(sqlite_url, tmp_path, "https://v2.example")
-        prober.wait_serving(pids, "https://v2.example", DEADLINE, since=returned)
-        time.sleep(0.3)  # each worker reports right after applying
-        assert status(sqlite_url) == (0, {(pid, str(number)) for pid in pids})
-    finally:
-        prober.close()
+    a_save_reaches_every_worker(sqlite_url, uwsgi(sqlite_url, *options, workers=workers), tmp_path)
 
 
 def test_uwsgi_respawned_worker_serves_the_newest_version(sqlite_url: str, uwsgi: Callable[..., UWSGI], tmp_path: Path) -> None:
