@@ -92,7 +92,7 @@ def unroutable() -> bool:
 
 def _require_login() -> Any:
     if unroutable():
-        raise request.routing_exception  # type: ignore[misc]
+        abort(400, "The request's Host cannot be read.")
     current = session._get_current_object()  # type: ignore[attr-defined]
     if isinstance(current, ConsoleSession) and current.unavailable:
         abort(503, "The config store cannot be reached, so the session cannot be checked: try again in a moment.")
