@@ -201,7 +201,8 @@ class SelectorSchema(TwoSpellings):
         if operator.upper() not in (STARTS_WITH, EQUALS):
             found["path_operator"] = [problem("gravicors.E003", f"{operator!r}: use STARTS_WITH or EQUALS")]
         for i, method in enumerate(data.get("methods", ())):
-            if method.upper() not in SELECTOR_METHODS:
+            # An item its field refused is None here (that problem is reported already).
+            if isinstance(method, str) and method.upper() not in SELECTOR_METHODS:
                 found.setdefault("methods", {})[i] = [problem("gravicors.E030", repr(method))]
         if found:
             raise ValidationError(found)

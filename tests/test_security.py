@@ -715,6 +715,8 @@ HOSTILE_CONFIGS = [
     ("regex-nested-1000-levels", cors_api({"allow_origin": ["https://" + "(" * 1000 + "a" + ")" * 1000]}), None),
     ("regex-repeat-overflow", cors_api({"allow_origin": ["https://a{99999999999}"]}), {"gravicors.E021"}),
     ("context-path-lone-surrogate", {"name": "orders", "context_path": "/\udcff"}, {"gravicors.E003"}),
+    ("selector-method-lone-surrogate", {"name": "orders", "context_path": "/orders", "flows": [
+        {"selectors": [{"type": "http", "path": "/", "methods": ["\ud800", "GET"]}]}]}, {"gravicors.E003"}),
     ("config-nested-100000-levels", {"name": "orders", "context_path": "/orders", "description": nested_dict(100_000)}, {"gravicors.E006"}),
     ("max-age-of-5000-digits", cors_api({"max_age": 10**5000}), {"gravicors.E040"}),
     (
