@@ -295,12 +295,23 @@ class Builder:
         #: id() of a step or plan mapping whose policy or security type raised -> its problem.
         self.failures: dict[int, str] = {}
 
-    def flows(self, flows: Sequence[Mapping[str, Any]], api_name: str) -> FlowSet:
-        """Flows with each enabled step's policy object made from its configuration."""
+    def flows(self, flows: Sequence[Mapping[str, Any]], api_name: str, where: str = "flows") -> FlowSet:
+        """Flows with each enabled step's policy object made from its configuration,
+        its :attr:`~flask_gravicors.Policy.step` saying where it sits (``where`` names
+        the flows: an API's, a plan's, the platform's)."""
+        located = {
+            id(step): f"{where}[{i}].{phase}[{j}]"
+            for i, flow in enumerate(flows)
+            for phase in ("request", "response")
+            for j, step in enumerate(flow.get(phase, ()))
+        }
 
         def make_step(step: Mapping[str, Any]) -> Any:
             cls = self.policies[step["policy"]]
-            return self._made(step, "policy", step["policy"], cls, step["configuration"], api_name)
+            policy = self._made(step, "policy", step["policy"], cls, step["configuration"], api_name)
+            if policy is not None:
+                policy.step = located.get(id(step), where)
+            return policy
 
         return FlowSet(flows, make_step) if flows else EMPTY_FLOWS
 
@@ -310,7 +321,8 @@ class Builder:
             cls = self.security_types[plan["security"]]
             security = self._made(plan, "security type", plan["security"], cls, plan["configuration"], api_name, plan["name"])
             if security is not None:
-                compiled.append(CompiledPlan(plan["name"], security, self.flows(plan.get("flows", ()), api_name)))
+                flows = self.flows(plan.get("flows", ()), api_name, f"plans[{plan['name']}].flows")
+                compiled.append(CompiledPlan(plan["name"], security, flows))
         return sort_plans(compiled)
 
     def _made(self, where: Mapping[str, Any], kind: str, name: str, cls: Any, *args: Any) -> Any:

@@ -48,6 +48,12 @@ class Policy:
     name: ClassVar[str]
     #: Validates a step's ``configuration`` (a legacy entry's ``config``) at ``init_app``/``reconfigure``.
     config_schema: ClassVar[type[Schema]] = EmptyConfigSchema
+    #: Where this step sits among its API's flows, set when the config is compiled:
+    #: ``flows[1].request[0]``, ``plans[Gold].flows[0].request[0]`` (with
+    #: :attr:`api_name`, ``"platform"`` for platform flows). The same in every process
+    #: for one config, so a policy that keeps state outside the process (counters in
+    #: Redis) keys it by ``(api_name, step)``: two steps alike in two flows never share.
+    step: str = ""
 
     def __init__(self, config: Mapping[str, Any], api_name: str) -> None:
         self.config = config

@@ -24,6 +24,7 @@ Preflights never reach this chain: a browser sends no credentials on a preflight
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 from marshmallow import Schema
@@ -86,6 +87,20 @@ class SecurityType:
     def to_gravitee(cls, config: Mapping[str, Any]) -> dict[str, Any]:
         """The inverse of :meth:`from_gravitee` (``dump_definition``)."""
         return dict(config)
+
+
+#: Where the security type that accepted a request records the consumer it
+#: identified: a stable text such as ``api-key:<digest>`` (:func:`consumer_id`),
+#: never the credential. Policies count or log by it (the rate-limit policy's
+#: ``key: "api-key"`` reads it, since the plan removes the key itself).
+CONSUMER = "gravicors.consumer"
+
+
+def consumer_id(kind: str, credential: str) -> str:
+    """``kind:<digest>``: a consumer's identity that is the same in every process,
+    without the credential (BLAKE2s, 128 bits)."""
+    digest = hashlib.blake2s(credential.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    return f"{kind}:{digest}"
 
 
 def query_param(request: Request, name: str) -> str | None:

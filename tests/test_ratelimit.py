@@ -372,6 +372,21 @@ def test_api_key_clients_share_nothing(gravicors_app: Any) -> None:
     assert client.get("/public/x?api-key=k2", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 429
 
 
+@pytest.mark.parametrize("sent", [{"X-Gravitee-Api-Key": "k-alice"}, {"query": "api-key=k-alice"}], ids=["header", "query"])
+def test_api_key_clients_behind_an_api_key_plan_share_nothing(gravicors_app: Any, sent: dict[str, str]) -> None:
+    """The plan removes the key before the flows run (propagate_api_key off): the
+    limit counts by the consumer the plan recorded, not by the shared address."""
+    keyed = {**api({"limit": 2, "key": "api-key"}), "plans": [kit.plan("Gold", "api-key", keys=["k-alice", "k-bob"])]}
+    client = gravicors_app([keyed]).test_client()
+    query = sent.get("query", "")
+    headers = {k: v for k, v in sent.items() if k != "query"}
+    for _ in range(2):
+        assert client.get(f"/public/x?{query}", headers=headers).status_code == 200
+    assert client.get(f"/public/x?{query}", headers=headers).status_code == 429
+    bob = client.get("/public/x", headers={"X-Gravitee-Api-Key": "k-bob"})  # the same address
+    assert (bob.status_code, bob.headers["X-Rate-Limit-Remaining"]) == (200, "1")
+
+
 def test_two_limits_in_one_flow_report_the_tighter(gravicors_app: Any) -> None:
     steps = [kit.step("rate-limit", limit=10, period="1h"), kit.step("rate-limit", limit=2, period="1m")]
     app = gravicors_app([api({}, steps=steps)])

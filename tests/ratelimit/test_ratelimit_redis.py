@@ -40,12 +40,12 @@ def test_two_hosts_share_one_redis_counter(redis_url: str, redis_server: Any) ->
     hit(host_a).assert_allowed(status=429)  # the page's script reads the 429
     assert hit(host_b).status == 429
     assert hit(host_b, addr="10.0.0.2").status == 200
-    # Counters are limits' keys, namespaced per API and client, with a TTL (fixed window).
+    # Counters are limits' keys, namespaced per API, step and client, with a TTL (fixed window).
     keys = redis_server.keys()
     assert keys == sorted(
         [
-            "LIMITS:gravicors/public/ip:10.0.0.1/4/1/hour",
-            "LIMITS:gravicors/public/ip:10.0.0.2/4/1/hour",
+            "LIMITS:gravicors/public/flows[0].request[0]/ip:10.0.0.1/4/1/hour",
+            "LIMITS:gravicors/public/flows[0].request[0]/ip:10.0.0.2/4/1/hour",
         ]
     )
     with redis_server.client() as c:
@@ -56,7 +56,7 @@ def test_api_keys_are_stored_hashed(redis_url: str, redis_server: Any) -> None:
     app = limited_app({"limit": 4, "key": "api-key", "storage": redis_url})
     assert hit(app, **{"X-Gravitee-Api-Key": "very-secret-key"}).status == 200
     keys = redis_server.keys()
-    assert len(keys) == 1 and keys[0].startswith("LIMITS:gravicors/public/api-key:")
+    assert len(keys) == 1 and keys[0].startswith("LIMITS:gravicors/public/flows[0].request[0]/api-key:")
     assert "very-secret-key" not in keys[0]
 
 
@@ -101,3 +101,14 @@ def test_redis_stopped_mid_test_deny_then_recovery(redis_url: str, redis_server:
         assert hit(app).assert_allowed(status=503).response.is_json
     redis_server.start()
     assert hit(app).assert_allowed(status=200).header("X-Rate-Limit-Remaining") == "4"
+
+
+def test_two_rate_limits_of_one_api_keep_their_own_counters(redis_url: str) -> None:
+    """Two steps alike in two flows (two paths) count apart, on Redis as in memory:
+    the counter's key names the step (Policy.step)."""
+    limit = step("rate-limit", limit=3, period="1m", storage=redis_url)
+    block = cors(allow_origin=["https://app.example.com"], expose_headers=list(RL_HEADERS))
+    app = make_app([api("public", "/public", cors=block, flows=[flow(limit, path="/a"), flow(limit, path="/b")])])
+    for _ in range(3):
+        actual(app, "GET", "/public/a").assert_allowed(status=200)
+    assert actual(app, "GET", "/public/b").assert_allowed(status=200).header("X-Rate-Limit-Remaining") == "2"

@@ -34,7 +34,7 @@ from flask import Request
 from marshmallow import Schema, pre_load, validate
 
 from flask_gravicors import Failure, Policy, SecurityType, hookimpl
-from flask_gravicors.security import query_param
+from flask_gravicors.security import CONSUMER, consumer_id, query_param
 from flask_gravicors.strict import Flag, List, Text
 
 __version__ = "0.1.0"
@@ -97,7 +97,10 @@ class _Keys:
         # `benchmarks/bench.py instructions` gave api-key + a no-op policy +19.2k
         # instructions per request with a BLAKE2s digest, +12.6k without (two no-op
         # policies: +11.6k).
-        self.keys = frozenset(config["keys"])
+        # Each key with its consumer identity, made once: a request that passes
+        # records it for the policies (flask_gravicors.security.CONSUMER) at the
+        # cost of a dict store, the key itself being removed.
+        self.keys = {key: consumer_id("api-key", key) for key in config["keys"]}
         # The header's WSGI environ key, computed once: a dict lookup per request
         # instead of werkzeug's header-name translation.
         self.environ_key = "HTTP_" + config["header"].upper().replace("-", "_")
@@ -147,9 +150,12 @@ class ApiKeySecurity(SecurityType):
         return self._keys.read(request) is not None
 
     def authenticate(self, request: Request) -> Failure | None:
-        failure = self._keys.check(self._keys.read(request))
-        if failure is None and self._strip:
-            self._keys.strip(request)
+        key = self._keys.read(request)
+        failure = self._keys.check(key)
+        if failure is None:
+            request.environ[CONSUMER] = self._keys.keys[key]  # type: ignore[index]
+            if self._strip:
+                self._keys.strip(request)
         return failure
 
     @classmethod

@@ -32,7 +32,6 @@ most ``timeout``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -50,6 +49,7 @@ from marshmallow import Schema, ValidationError, validate
 
 from flask_gravicors import Failure, Policy, hookimpl
 from flask_gravicors.gravitee import EXTRA_KEY, with_extra
+from flask_gravicors.security import CONSUMER, consumer_id
 from flask_gravicors.strict import Flag, Int, Number, Text
 
 __version__ = "0.1.0"
@@ -413,20 +413,25 @@ class RateLimitPolicy(Policy):
         """
         value: str | None = None
         if self._key_kind == "api-key":
+            # The api-key plan that accepted the request recorded its consumer (and
+            # removed the key itself, unless propagate_api_key).
+            consumer = request.environ.get(CONSUMER)
+            if isinstance(consumer, str) and consumer.startswith("api-key:"):
+                return consumer
             value = request.headers.get(API_KEY_HEADER) or request.args.get(API_KEY_QUERY_PARAM)
         elif self._header is not None:
             value = request.headers.get(self._header)
         if value:
-            # BLAKE2s: CPython's own code, cheaper per request than OpenSSL's SHA-256.
-            digest = hashlib.blake2s(value.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-            return f"{self._key_kind}:{digest}"
+            # BLAKE2s (consumer_id): CPython's own code, cheaper per request than OpenSSL's SHA-256.
+            return consumer_id(self._key_kind, value)
         return f"ip:{request.remote_addr or 'unknown'}"
 
     # -- the chain ---------------------------------------------------------------
 
     def on_request(self, request: Request) -> Any:
         try:
-            count, reset = self.limiter.hit_with_stats(self.item, self.api_name, self.key_for(request))
+            # Per step: two rate limits of one API (in two flows) never share a counter.
+            count, reset = self.limiter.hit_with_stats(self.item, self.api_name, self.step, self.key_for(request))
         except Exception as exc:  # noqa: BLE001 - never a 500 because of the counter
             # Expected: limits' StorageError (it wraps the Redis client's errors,
             # wrap_exceptions=True) and OSError; anything else the storage raises
