@@ -300,7 +300,7 @@ class CorsMiddleware:
     and :attr:`Metrics.path <flask_gravicors.metrics.Metrics.path>` is answered here.
     """
 
-    __slots__ = ("app", "runtime", "debug", "metrics", "_logged", "__weakref__")
+    __slots__ = ("app", "runtime", "debug", "metrics", "_logged", "_unnamed", "_unnamed_since", "__weakref__")
 
     def __init__(self, app: WSGIApp, runtime: Runtime, *, debug: bool = False, metrics: Metrics | None = None):
         self.app = app
@@ -309,6 +309,10 @@ class CorsMiddleware:
         self.metrics = metrics
         #: (API name, origin) -> when its refused actual requests were last logged (debug).
         self._logged: dict[tuple[str, str], float] = {}
+        #: Refused origins not named one by one while the table above is full of
+        #: origins logged within the minute (a flood), and since when they are counted.
+        self._unnamed = 0
+        self._unnamed_since = float("-inf")
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # Read the snapshot once: this request sees one config throughout.
@@ -418,7 +422,23 @@ class CorsMiddleware:
         last = logged.get((api.name, origin))
         if last is None or now - last >= DEBUG_LOG_INTERVAL:
             if len(logged) >= ORIGIN_CACHE_SIZE:
-                logged.clear()
+                # Forget only what may be logged again; clearing everything would
+                # log every origin of a flood again at once, each request a line.
+                for key, seen in list(logged.items()):
+                    if now - seen >= DEBUG_LOG_INTERVAL:
+                        logged.pop(key, None)
+            if len(logged) >= ORIGIN_CACHE_SIZE:
+                # Still full: a flood of origins, counted and said once a minute.
+                self._unnamed += 1
+                if now - self._unnamed_since >= DEBUG_LOG_INTERVAL:
+                    log.warning(
+                        "CORS: %d actual requests from refused origins not logged one by one (more than %d "
+                        "origins within a minute)",
+                        self._unnamed,
+                        ORIGIN_CACHE_SIZE,
+                    )
+                    self._unnamed, self._unnamed_since = 0, now
+                return now + DEBUG_LOG_INTERVAL
             logged[api.name, origin] = last = now
             log.warning(
                 "CORS: actual request on API %s from an origin it refuses: %s; served without "

@@ -392,6 +392,25 @@ def test_debug_mode_logs_a_refused_actual_request_once_a_minute(caplog: pytest.L
         assert len(logged()) == 3
 
 
+def test_debug_mode_keeps_once_a_minute_through_a_flood_of_origins(caplog: pytest.LogCaptureFixture) -> None:
+    """More distinct refused origins within a minute than the table holds: an origin
+    logged is not logged again within the minute, and the overflow is one line."""
+    from flask_gravicors.core import ORIGIN_CACHE_SIZE
+
+    app = make_app([{"name": "orders", "context_path": "/orders", "cors": CORS}], config={"GRAVICORS_DEBUG": True})
+    app.extensions["gravicors"].runtime_for(app).clock = lambda: 1000.0
+    client = app.test_client()
+    with caplog.at_level("WARNING", logger="flask_gravicors"):
+        client.get("/orders/1", headers={"Origin": EVIL})
+        for i in range(ORIGIN_CACHE_SIZE + 50):
+            client.get("/orders/1", headers={"Origin": f"https://x{i}.evil.test"})
+        client.get("/orders/1", headers={"Origin": EVIL})
+    named = [r.getMessage() for r in caplog.records if "actual request on API" in r.getMessage()]
+    overflow = [r.getMessage() for r in caplog.records if "not logged one by one" in r.getMessage()]
+    assert len([m for m in named if "'https://evil.test'" in m]) == 1
+    assert len(named) == ORIGIN_CACHE_SIZE and len(overflow) == 1
+
+
 def test_without_debug_a_refused_actual_request_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
     app = make_app([{"name": "orders", "context_path": "/orders", "cors": CORS}])
     with caplog.at_level("DEBUG", logger="flask_gravicors"):
