@@ -69,3 +69,18 @@ def test_routes_owned_by_the_root_api() -> None:
     GraviCORS(app, apis=[{"name": "everything", "context_path": "/"}], entry_points=False)
     lines = app.test_cli_runner().invoke(gravicors, ["routes"]).stdout.splitlines()
     assert lines[2].split() == ["anything", "GET", "/anything/<x>", "everything", "off", "-", "off"]
+
+
+def test_routes_names_a_blueprint_api_that_covers_nothing() -> None:
+    """An API bound to a blueprint with no rule in the app (misspelt, or registered
+    under another name) covers no URL: routes says so on stderr."""
+    app = Flask(__name__)
+    shop = Blueprint("shop", __name__, url_prefix="/shop")
+    shop.add_url_rule("/items", "items", view)
+    app.register_blueprint(shop, name="shop_v2")  # registered under another name
+    apis = [{"name": "shop", "blueprint": "shop"}, {"name": "v2", "blueprint": "shop_v2"}]
+    GraviCORS(app, apis=apis, entry_points=False)
+    result = app.test_cli_runner().invoke(gravicors, ["routes"])
+    assert result.exit_code == 0
+    assert "API 'shop' is bound to blueprint 'shop', which has no URL rule" in result.stderr
+    assert "'v2'" not in result.stderr

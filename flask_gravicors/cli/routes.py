@@ -55,7 +55,9 @@ def _rows(runtime: Runtime, rules: list[Rule]) -> Iterator[tuple[str, ...]]:
 @gravicors.command("routes", with_appcontext=False)
 def routes() -> None:
     """Every URL rule: the API that owns it (or -), its CORS on or off, its
-    policies, and run_policies (policies on preflights) on or off."""
+    policies, and run_policies (policies on preflights) on or off. An API bound to
+    a blueprint that has no rule in the app (misspelt, or registered under another
+    name) is named on stderr: it covers nothing."""
     app = load_app()
     runtime = extension_of(app).runtime_for(app)
     rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, str(r.endpoint)))
@@ -63,3 +65,22 @@ def routes() -> None:
         click.echo("no routes", err=True)
         return
     table(("ENDPOINT", "METHODS", "RULE", "API", "CORS", "POLICIES", "RUN POLICIES"), _rows(runtime, rules))
+    for api in unbound(runtime, rules):
+        click.echo(
+            f"API {printable(api.name)!r} is bound to blueprint {printable(str(api.blueprint))!r}, which has no URL "
+            "rule in this app: it covers nothing (its name as registered, e.g. register_blueprint(bp, name=...)?)",
+            err=True,
+        )
+
+
+def unbound(runtime: Runtime, rules: list[Rule]) -> list[CompiledApi]:
+    """Blueprint-bound APIs whose blueprint (nor any blueprint nested in it) has a
+    rule: misspelt, not registered, or registered under another name. Said here, not
+    at init_app: an app may register its blueprints after init_app."""
+    names: set[str] = set()
+    for rule in rules:
+        blueprint = str(rule.endpoint).rpartition(".")[0]
+        while blueprint:
+            names.add(blueprint)
+            blueprint = blueprint.rpartition(".")[0]
+    return [api for name, api in sorted(runtime.by_blueprint.items()) if name not in names]
