@@ -55,7 +55,11 @@ def start_uwsgi(store_url: str, log_dir: Path, *options: str, workers: int) -> U
     port = free_port()
     log_path = log_dir / f"uwsgi-{port}.log"
     command = [
-        str(Path(sys.executable).with_name("uwsgi")) if Path(sys.executable).with_name("uwsgi").exists() else "uwsgi",
+        # pyuwsgi's own `uwsgi` script does just this: run it with this Python, so
+        # no PATH (a venv's bin, ~/.local/bin) decides which uWSGI runs.
+        sys.executable,
+        "-c",
+        "import pyuwsgi; pyuwsgi.run()",
         *options,
         "--processes",
         str(workers),
