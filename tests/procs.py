@@ -91,6 +91,15 @@ class UWSGI(Gunicorn):
     def booted_workers(self) -> int:
         return len(self.pids())
 
+    def stop(self) -> None:
+        """The master (SIGTERM: --die-on-term), then any worker it left behind (a
+        worker outlives a master killed by the fallback SIGKILL): by their pids."""
+        workers = self.pids()
+        super().stop()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
     def pids(self) -> set[int]:
         """The workers uWSGI spawned and respawned that still run."""
         log = self.log()
