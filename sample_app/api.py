@@ -79,15 +79,20 @@ def sample_config() -> dict[str, Any]:
                     "allow_headers": ["content-type"],
                     "expose_headers": RATE_HEADERS,
                 },
-                "policies": [
+                "flows": [
                     {
-                        "name": "rate-limit",
-                        "config": {
-                            "limit": int(os.environ.get("GRAVICORS_SAMPLE_RATE_LIMIT", "100")),
-                            "period": os.environ.get("GRAVICORS_SAMPLE_RATE_PERIOD", "1m"),
-                            "key": "ip",
-                            "storage": os.environ.get("GRAVICORS_SAMPLE_RATE_STORAGE", "memory://"),
-                        },
+                        "name": "rate limit",
+                        "request": [
+                            {
+                                "policy": "rate-limit",
+                                "configuration": {
+                                    "limit": int(os.environ.get("GRAVICORS_SAMPLE_RATE_LIMIT", "100")),
+                                    "period": os.environ.get("GRAVICORS_SAMPLE_RATE_PERIOD", "1m"),
+                                    "key": "ip",
+                                    "storage": os.environ.get("GRAVICORS_SAMPLE_RATE_STORAGE", "memory://"),
+                                },
+                            }
+                        ],
                     }
                 ],
             },
