@@ -526,13 +526,22 @@ def check_reserved_prefix(raw: Any, prefix: str) -> Messages:
     under it: the console answers every path there, so the API would never see a
     request (and the console's pages must never carry an API's CORS headers)."""
     found: Messages = {}
+    for i, _api, path in _context_paths(raw):
+        if path == prefix or path.startswith(prefix + "/"):
+            _add(found, ("apis", i, "context_path"), problem("gravicors.E090", f"{path!r} is inside {prefix!r}"))
+    return found
+
+
+def _context_paths(raw: Any) -> Iterator[tuple[int, Mapping[str, Any], str]]:
+    """(index, API, context path) of each API of ``raw`` (the config as given) that
+    has a string one: the app's reserved paths are checked against them before
+    the schema has judged anything."""
     apis = raw.get("apis") if isinstance(raw, Mapping) else None
     if isinstance(apis, (list, tuple)):
         for i, api in enumerate(apis):
             path = api.get("context_path") if isinstance(api, Mapping) else None
-            if isinstance(path, str) and (path == prefix or path.startswith(prefix + "/")):
-                _add(found, ("apis", i, "context_path"), problem("gravicors.E090", f"{path!r} is inside {prefix!r}"))
-    return found
+            if isinstance(path, str):
+                yield i, api, path
 
 
 def check_metrics_path(raw: Any, path: str) -> Messages:
@@ -541,15 +550,10 @@ def check_metrics_path(raw: Any, path: str) -> Messages:
     at a ``/`` (the API that answers ``path`` otherwise: the longest, named). Checked
     on the config as given, so it comes with the schema's problems, not after."""
     owner: tuple[int, Any] | None = None
-    apis = raw.get("apis") if isinstance(raw, Mapping) else None
-    if isinstance(apis, (list, tuple)):
-        for api in apis:
-            context = api.get("context_path") if isinstance(api, Mapping) else None
-            if not isinstance(context, str):
-                continue
-            owns = context == "/" or path == context or path.startswith(context + "/")
-            if owns and (owner is None or len(context) > owner[0]):
-                owner = (len(context), api.get("name"))
+    for _, api, context in _context_paths(raw):
+        owns = context == "/" or path == context or path.startswith(context + "/")
+        if owns and (owner is None or len(context) > owner[0]):
+            owner = (len(context), api.get("name"))
     if owner is None:
         return {}
     return {"GRAVICORS_METRICS_PATH": [problem("gravicors.E092", f"{path!r} belongs to API {owner[1]!r}")]}

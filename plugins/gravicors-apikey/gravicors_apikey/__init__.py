@@ -90,16 +90,15 @@ class _Keys:
     """Reads and checks a key; shared by the plan and the legacy policy."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        # The configured strings in a set. A lookup's timing says nothing about them:
-        # CPython hashes str with SipHash-1-3 under a per-process random key (PEP 456),
-        # and a set compares two strings only when their full 64-bit hashes are equal.
-        # A digest per request bought nothing more and was most of this check's cost:
-        # `benchmarks/bench.py instructions` gave api-key + a no-op policy +19.2k
-        # instructions per request with a BLAKE2s digest, +12.6k without (two no-op
-        # policies: +11.6k).
-        # Each key with its consumer identity, made once: a request that passes
-        # records it for the policies (flask_gravicors.security.CONSUMER) at the
-        # cost of a dict store, the key itself being removed.
+        # The configured strings as dict keys, each with its consumer identity made
+        # once (a request that passes records it for the policies,
+        # flask_gravicors.security.CONSUMER, at the cost of a dict store). A lookup's
+        # timing says nothing about the keys: CPython hashes str with SipHash-1-3
+        # under a per-process random key (PEP 456), and a dict compares two strings
+        # only when their full 64-bit hashes are equal. A digest per request bought
+        # nothing more and was most of this check's cost: `benchmarks/bench.py
+        # instructions` gave api-key + a no-op policy +19.2k instructions per request
+        # with a BLAKE2s digest, +12.6k without (two no-op policies: +11.6k).
         self.keys = {key: consumer_id("api-key", key) for key in config["keys"]}
         # The header's WSGI environ key, computed once: a dict lookup per request
         # instead of werkzeug's header-name translation.
@@ -113,21 +112,31 @@ class _Keys:
             key = query_param(request, self.query_param)
         return key
 
-    def check(self, key: str | None) -> Failure | None:
+    def judge(self, key: str | None) -> tuple[Failure | None, str | None]:
+        """(the failure, ``None``) for a missing or wrong key, else (``None``, the
+        consumer's identity): one lookup."""
         if not key:
-            return MISSING
-        return None if key in self.keys else INVALID
+            return MISSING, None
+        consumer = self.keys.get(key)
+        return (INVALID, None) if consumer is None else (None, consumer)
+
+    def check(self, key: str | None) -> Failure | None:
+        return self.judge(key)[0]
 
     def strip(self, request: Request) -> None:
         """Remove the key from the request the view sees: the header and the query
         parameter, as Gravitee's ``cleanupApiKey`` does (else a key sent in the URL
         reaches ``request.args`` and ``request.url``, and whatever logs them)."""
         request.environ.pop(self.environ_key, None)
-        query = request.environ.get("QUERY_STRING") or ""
-        if query_param(request, self.query_param) is None:
+        query = request.environ.get("QUERY_STRING")
+        # query_param's guard, without parsing request.args: no parameter named so,
+        # unless hidden by percent-encoding.
+        if not query or (self.query_param not in query and "%" not in query):
             return
         # The other parameters keep their bytes as sent; only the key's go.
         kept = "&".join(part for part in query.split("&") if unquote_plus(part.partition("=")[0]) != self.query_param)
+        if kept == query:
+            return
         request.environ["QUERY_STRING"] = kept
         request.query_string = kept.encode("latin-1")
         for cached in ("args", "values", "url", "full_path"):
@@ -150,10 +159,9 @@ class ApiKeySecurity(SecurityType):
         return self._keys.read(request) is not None
 
     def authenticate(self, request: Request) -> Failure | None:
-        key = self._keys.read(request)
-        failure = self._keys.check(key)
+        failure, consumer = self._keys.judge(self._keys.read(request))
         if failure is None:
-            request.environ[CONSUMER] = self._keys.keys[key]  # type: ignore[index]
+            request.environ[CONSUMER] = consumer
             if self._strip:
                 self._keys.strip(request)
         return failure
