@@ -272,3 +272,25 @@ def test_actual_added_is_bounded() -> None:
         assert compiled.actual_added(f"https://o{i}.example.net") == expected
         assert len(compiled._added) <= ORIGIN_CACHE_SIZE
     assert compiled.actual_added(O)[1:2] == [("Access-Control-Allow-Origin", O)]
+
+
+def test_each_step_knows_where_it_sits() -> None:
+    """Policy.step, set by the builder: a step's place in the config as written
+    (disabled flows keep their index), for state kept outside the process."""
+    from flask_gravicors.security import Keyless
+
+    builder = Builder({"noop": Policy}, {"keyless": Keyless})
+
+    def step() -> dict[str, Any]:
+        return {"policy": "noop", "configuration": {}}
+
+    flows = [{"request": [step()]}, {"enabled": False, "request": [step()]}, {"request": [step()], "response": [step(), step()]}]
+    assert [p.step for p in builder.flows(flows, "a").policies()] == [
+        "flows[0].request[0]",
+        "flows[2].request[0]",
+        "flows[2].response[0]",
+        "flows[2].response[1]",
+    ]
+    plan = {"name": "Gold", "security": "keyless", "configuration": {}, "flows": [{"request": [step()]}]}
+    (compiled,) = builder.plans([plan], "a")
+    assert [p.step for p in compiled.flows.policies()] == ["plans[Gold].flows[0].request[0]"]
